@@ -1,0 +1,132 @@
+import { UnrecoverableError } from 'bullmq'
+import type pg from 'pg'
+import type { PrismaClient } from '../src/db/prisma.js'
+import { DetectionAggregator, describeDetection } from '../src/detection/index.js'
+import { foldIngestItems, newIngestStats, readEventBatches, type IngestStats, type LogFormat } from '../src/ingest/index.js'
+import { clearUploadResults, writeContributions, type DetectionContributionInput } from '../src/store/detection-writer.js'
+import { copyEvents, type StoredEvent } from '../src/store/event-copy.js'
+import { loadEnabledRules } from '../src/store/tenant-rules.js'
+import { readUploadChunks } from '../src/store/upload-chunks.js'
+
+/**
+ * Processes one upload: streams its stored bytes through the parser, COPYs the normalized events,
+ * runs the tenant's enabled rules and records the grouped detections and risk events. Everything
+ * is written in ONE transaction that holds the upload row's lock, so a crash leaves nothing
+ * behind, a concurrent duplicate waits and then sees SUCCEEDED, and a retry starts clean.
+ */
+
+export interface ProcessUploadDeps {
+  pool: pg.Pool
+  prisma: PrismaClient
+  /** Called with the bytes read so far (for progress); defaults to a periodic UPDATE. */
+  progressIntervalMs?: number
+}
+
+export interface ProcessUploadResult {
+  status: 'SUCCEEDED' | 'ALREADY_DONE'
+  stats: IngestStats
+  detectionRows: number
+}
+
+export async function processUpload(deps: ProcessUploadDeps, uploadId: string, tenantId: string): Promise<ProcessUploadResult> {
+  const { pool } = deps
+  const marked = await pool.query(
+    `UPDATE uploads SET status = 'RUNNING', attempts = attempts + 1, started_at = now(), failure_reason = NULL
+     WHERE id = $1 AND tenant_id = $2 AND status <> 'SUCCEEDED'`,
+    [uploadId, tenantId],
+  )
+  const client = await pool.connect()
+  try {
+    await client.query('BEGIN')
+    const { rows } = await client.query<{ status: string; detected_format: string | null; format_override: string | null }>(
+      'SELECT status, detected_format, format_override FROM uploads WHERE id = $1 AND tenant_id = $2 FOR UPDATE',
+      [uploadId, tenantId],
+    )
+    const upload = rows[0]
+    if (!upload) throw new UnrecoverableError(`upload ${uploadId} does not exist for tenant ${tenantId}`)
+    if (upload.status === 'SUCCEEDED' || marked.rowCount === 0) {
+      await client.query('COMMIT')
+      return { status: 'ALREADY_DONE', stats: newIngestStats(), detectionRows: 0 }
+    }
+    await clearUploadResults(client, uploadId)
+    const { rules } = await loadEnabledRules(deps.prisma, tenantId)
+    const aggregator = new DetectionAggregator(rules.map((r) => r.compiled))
+    const ruleIdOf = new Map(rules.map((r) => [r.compiled, r.ruleId]))
+    const stats = newIngestStats()
+    const progress = trackProgress(pool, uploadId, deps.progressIntervalMs ?? 1_000)
+    async function* events(): AsyncGenerator<StoredEvent[]> {
+      const format = (upload!.format_override ?? 'auto') as LogFormat | 'auto'
+      for await (const batch of readEventBatches(progress.count(readUploadChunks(pool, uploadId)), { format })) {
+        foldIngestItems(stats, batch.items)
+        const stored: StoredEvent[] = []
+        for (const item of batch.items) {
+          if (item.kind !== 'event') continue
+          aggregator.add(item.event)
+          stored.push({ event: item.event, source: item.source, key: item.key, line: item.line })
+        }
+        yield stored
+      }
+    }
+    try {
+      await copyEvents(client, tenantId, uploadId, events())
+    } finally {
+      progress.stop()
+    }
+    const contributions: DetectionContributionInput[] = aggregator.rows().map((row) => {
+      const view = describeDetection(row)
+      return {
+        ruleId: ruleIdOf.get(row.rule)!,
+        groupKey: row.key,
+        fields: row.fields,
+        count: row.count,
+        firstTime: row.firstTime,
+        lastTime: row.lastTime,
+        risk: view.risk,
+        threatObjects: view.threatObjects,
+        mitreTechniques: view.mitre.map((m) => m.id),
+      }
+    })
+    const detectionRows = await writeContributions(client, tenantId, uploadId, contributions)
+    await client.query(
+      `UPDATE uploads SET status = 'SUCCEEDED', finished_at = now(), event_count = $2, process_events = $3, skipped_count = $4,
+         error_count = $5, errors = $6, detection_rows = $7, bytes_processed = size_bytes WHERE id = $1`,
+      [uploadId, stats.events, stats.processEvents, stats.skipped, stats.errorCount, JSON.stringify(stats.errors), detectionRows],
+    )
+    await client.query('COMMIT')
+    return { status: 'SUCCEEDED', stats, detectionRows }
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {})
+    throw err
+  } finally {
+    client.release()
+  }
+}
+
+/** Records the job's failure on the upload (after BullMQ gave up, or for unrecoverable input). */
+export async function markUploadFailed(pool: pg.Pool, uploadId: string, reason: string): Promise<void> {
+  await pool.query(`UPDATE uploads SET status = 'FAILED', finished_at = now(), failure_reason = $2 WHERE id = $1 AND status <> 'SUCCEEDED'`, [
+    uploadId,
+    reason.slice(0, 2000),
+  ])
+}
+
+/** Counts bytes as they stream past and writes the figure outside the job's transaction. */
+function trackProgress(pool: pg.Pool, uploadId: string, intervalMs: number) {
+  let bytes = 0
+  let written = 0
+  const timer = setInterval(() => {
+    if (bytes === written) return
+    written = bytes
+    pool.query('UPDATE uploads SET bytes_processed = $2 WHERE id = $1', [uploadId, bytes]).catch(() => {})
+  }, intervalMs)
+  timer.unref()
+  return {
+    async *count(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+      for await (const chunk of source) {
+        bytes += chunk.length
+        yield chunk
+      }
+    },
+    stop: () => clearInterval(timer),
+  }
+}

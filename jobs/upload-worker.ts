@@ -1,0 +1,38 @@
+import { UnrecoverableError, Worker } from 'bullmq'
+import type pg from 'pg'
+import type { Logger } from 'pino'
+import type { PrismaClient } from '../src/db/prisma.js'
+import { UPLOAD_QUEUE, redisConnection, type ProcessUploadJob } from '../src/queue/queues.js'
+import { markUploadFailed, processUpload } from './process-upload.js'
+
+export interface UploadWorkerOptions {
+  pool: pg.Pool
+  prisma: PrismaClient
+  redisUrl: string
+  prefix: string
+  concurrency: number
+  log: Logger
+}
+
+/** The BullMQ worker for uploads: thin; the work is processUpload. */
+export function startUploadWorker(opts: UploadWorkerOptions): Worker<ProcessUploadJob> {
+  const worker = new Worker<ProcessUploadJob>(
+    UPLOAD_QUEUE,
+    async (job) => {
+      const log = opts.log.child({ jobId: job.id, uploadId: job.data.uploadId, tenantId: job.data.tenantId, attempt: job.attemptsMade + 1 })
+      log.info('upload job started')
+      const result = await processUpload({ pool: opts.pool, prisma: opts.prisma }, job.data.uploadId, job.data.tenantId)
+      log.info({ status: result.status, events: result.stats.events, detectionRows: result.detectionRows }, 'upload job finished')
+      return { status: result.status, events: result.stats.events, detectionRows: result.detectionRows }
+    },
+    { connection: redisConnection(opts.redisUrl), prefix: opts.prefix, concurrency: opts.concurrency },
+  )
+  worker.on('failed', (job, err) => {
+    if (!job) return
+    const final = err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1)
+    opts.log.warn({ jobId: job.id, uploadId: job.data.uploadId, err: err.message, final }, 'upload job failed')
+    if (final) markUploadFailed(opts.pool, job.data.uploadId, err.message).catch(() => {})
+  })
+  worker.on('error', (err) => opts.log.error({ err: err.message }, 'worker error'))
+  return worker
+}

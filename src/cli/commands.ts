@@ -1,0 +1,44 @@
+import { CliError } from './cli-error.js'
+
+/**
+ * The sub-commands. Each is loaded only when run, so `watchpost scan` and `watchpost rules check`
+ * need neither the generated Prisma client nor any service.
+ */
+
+export type Command = (args: string[]) => Promise<number>
+
+const lazy =
+  (load: () => Promise<{ run: Command }>): Command =>
+  async (args) =>
+    (await load()).run(args)
+
+export const commands: Record<string, Command> = {
+  scan: lazy(() => import('./commands/scan.js')),
+  rules: lazy(() => import('./commands/rules.js')),
+  migrate: lazy(() => import('./commands/migrate.js')),
+  tenant: lazy(() => import('./commands/tenant.js')),
+  serve: lazy(() => import('./commands/serve.js')),
+  worker: lazy(() => import('./commands/worker.js')),
+  start: lazy(() => import('./commands/start.js')),
+}
+
+export function usage(): string {
+  return `Usage: watchpost <command> [options]
+
+Offline (no services needed):
+  scan [--rules PATH…] [--format json|table] FILE…   run ESCU rules over log files (FILE may be -)
+  rules check PATH…                                 parse and compile rule/macro YAML files or folders
+
+Service (Postgres and Redis from DATABASE_URL, REDIS_URL):
+  migrate                          create the database if needed and apply pending migrations
+  tenant create NAME [--json]      create a tenant and print its first API key (shown once)
+  serve                            run the GraphQL API (PORT, default 4000)
+  worker                           run the upload worker
+  start                            migrate, then run the API and a worker in one process
+`
+}
+
+/** Fails with a usage error unless `args` is empty. */
+export function noExtraArgs(args: string[], command: string): void {
+  if (args.length > 0) throw new CliError(`${command}: unexpected argument "${args[0]}"`, 2)
+}

@@ -1,0 +1,108 @@
+import { ctime, lookupTechniques, type RuleDefinition } from '../../detection/index.js'
+import { pageSize } from '../../store/cursor.js'
+import { queryDetections, riskEventsOfDetection, type DetectionRecord } from '../../store/detections-query.js'
+import { queryRiskObjects, type RiskObjectRecord } from '../../store/risk-query.js'
+import { requireTenant, type RequestContext } from '../context.js'
+
+/** Detections, risk objects and ATT&CK summaries: read-only views over what the workers wrote. */
+
+interface DetectionFilterArgs {
+  ruleId?: string | null
+  dest?: string | null
+  user?: string | null
+  from?: Date | null
+  to?: Date | null
+  mitreTechnique?: string | null
+}
+
+type DetectionParent = DetectionRecord & { tenantId: string }
+
+async function rulesById(ctx: RequestContext, tenantId: string, ids?: string[]) {
+  const rows = await ctx.deps.prisma.rule.findMany({ where: { tenantId, ...(ids ? { id: { in: ids } } : {}) } })
+  return new Map(rows.map((r) => [r.id, r]))
+}
+
+const definitionOf = (row: { definition: unknown }): RuleDefinition => row.definition as RuleDefinition
+
+function ruleIdsForFilter(rules: Awaited<ReturnType<typeof rulesById>>, filter: DetectionFilterArgs): string[] | null {
+  let ids: string[] | null = filter.ruleId ? [filter.ruleId] : null
+  if (filter.mitreTechnique) {
+    const t = filter.mitreTechnique.toUpperCase()
+    const carrying = [...rules.values()].filter((r) => (definitionOf(r).tags?.mitreAttackIds ?? []).includes(t)).map((r) => r.id)
+    ids = ids ? ids.filter((id) => carrying.includes(id)) : carrying
+  }
+  return ids
+}
+
+export const detectionResolvers = {
+  Query: {
+    detections: async (_: unknown, args: { filter?: DetectionFilterArgs | null; first?: number; after?: string | null }, ctx: RequestContext) => {
+      const { tenantId } = requireTenant(ctx, 'read')
+      const filter = args.filter ?? {}
+      const first = pageSize(args.first, 50, 500)
+      const ruleIds = filter.mitreTechnique ? ruleIdsForFilter(await rulesById(ctx, tenantId), filter) : filter.ruleId ? [filter.ruleId] : null
+      const page = await queryDetections(ctx.deps.pool, { tenantId, ruleIds, dest: filter.dest, user: filter.user, from: filter.from, to: filter.to, first, after: args.after })
+      return {
+        edges: page.records.map((r) => ({ cursor: r.cursor, node: { ...r.record, tenantId } })),
+        pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.records.at(-1)?.cursor ?? null },
+        totalCount: page.totalCount,
+      }
+    },
+    riskObjects: async (_: unknown, args: { filter?: { type?: string; object?: string; ruleId?: string; from?: Date; to?: Date } | null; first?: number }, ctx: RequestContext) => {
+      const { tenantId } = requireTenant(ctx, 'read')
+      const first = pageSize(args.first, 100, 1000)
+      const records = await queryRiskObjects(ctx.deps.pool, { tenantId, ...(args.filter ?? {}), first })
+      return records.map((r) => ({ ...r, tenantId }))
+    },
+    mitreTechniques: async (_: unknown, args: { filter?: { tactic?: string | null; ruleId?: string | null; detectedOnly?: boolean | null } | null }, ctx: RequestContext) => {
+      const { tenantId } = requireTenant(ctx, 'read')
+      const filter = args.filter ?? {}
+      const rules = await ctx.deps.prisma.rule.findMany({ where: { tenantId, enabled: true, ...(filter.ruleId ? { id: filter.ruleId } : {}) } })
+      const counts = await ctx.deps.pool.query<{ rule_id: string; n: string }>(
+        'SELECT rule_id, count(*) AS n FROM detections WHERE tenant_id = $1 GROUP BY rule_id',
+        [tenantId],
+      )
+      const detectionsOf = new Map(counts.rows.map((r) => [r.rule_id, Number(r.n)]))
+      const summary = new Map<string, { id: string; name: string; tactics: string[]; ruleCount: number; detectionCount: number }>()
+      for (const rule of rules) {
+        for (const t of lookupTechniques(definitionOf(rule).tags?.mitreAttackIds ?? [])) {
+          const s = summary.get(t.id) ?? { ...t, ruleCount: 0, detectionCount: 0 }
+          s.ruleCount += 1
+          s.detectionCount += detectionsOf.get(rule.id) ?? 0
+          summary.set(t.id, s)
+        }
+      }
+      const tactic = filter.tactic?.toLowerCase()
+      return [...summary.values()]
+        .filter((s) => !tactic || s.tactics.some((x) => x.toLowerCase() === tactic))
+        .filter((s) => !filter.detectedOnly || s.detectionCount > 0)
+        .sort((a, b) => b.detectionCount - a.detectionCount || a.id.localeCompare(b.id))
+    },
+  },
+  Detection: {
+    rule: async (d: DetectionParent, _: unknown, ctx: RequestContext) => ctx.deps.prisma.rule.findFirst({ where: { id: d.ruleId, tenantId: d.tenantId } }),
+    firstTime: (d: DetectionParent) => (d.firstTime ? ctime(d.firstTime.getTime()) : null),
+    lastTime: (d: DetectionParent) => (d.lastTime ? ctime(d.lastTime.getTime()) : null),
+    firstSeen: (d: DetectionParent) => d.firstTime,
+    lastSeen: (d: DetectionParent) => d.lastTime,
+    riskEvents: (d: DetectionParent, _: unknown, ctx: RequestContext) => riskEventsOfDetection(ctx.deps.pool, d.tenantId, d.id),
+    threatObjects: async (d: DetectionParent, _: unknown, ctx: RequestContext) => {
+      const rule = await ctx.deps.prisma.rule.findFirst({ where: { id: d.ruleId, tenantId: d.tenantId } })
+      const specs = rule ? (definitionOf(rule).rba?.threatObjects ?? []) : []
+      return specs
+        .map((s) => ({ value: d.fields[s.field], type: s.type }))
+        .filter((t): t is { value: string; type: string } => t.value !== undefined && t.value !== '' && t.value !== 'null')
+    },
+    mitre: async (d: DetectionParent, _: unknown, ctx: RequestContext) => {
+      const rule = await ctx.deps.prisma.rule.findFirst({ where: { id: d.ruleId, tenantId: d.tenantId } })
+      return rule ? lookupTechniques(definitionOf(rule).tags?.mitreAttackIds ?? []) : []
+    },
+  },
+  RiskObject: {
+    ruleCount: (r: RiskObjectRecord) => r.ruleIds.length,
+    rules: async (r: RiskObjectRecord & { tenantId: string }, _: unknown, ctx: RequestContext) =>
+      [...(await rulesById(ctx, r.tenantId, r.ruleIds)).values()].sort((a, b) => a.name.localeCompare(b.name)),
+    techniques: (r: RiskObjectRecord) => lookupTechniques(r.techniqueIds),
+    tactics: (r: RiskObjectRecord) => [...new Set(lookupTechniques(r.techniqueIds).flatMap((t) => t.tactics))].sort(),
+  },
+}

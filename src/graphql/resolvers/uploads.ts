@@ -1,0 +1,37 @@
+import type { FileUpload } from 'graphql-upload/processRequest.mjs'
+import { NotFoundError } from '../../errors.js'
+import { acceptUpload, parseFormatName } from '../../services/receive-upload.js'
+import { pageSize } from '../../store/cursor.js'
+import { findUpload, listUploads, type UploadRow } from '../../store/uploads-query.js'
+import { requireTenant, type RequestContext } from '../context.js'
+
+export const uploadResolvers = {
+  Query: {
+    // Ingest-only keys may follow the uploads they send.
+    upload: (_: unknown, args: { id: string }, ctx: RequestContext) =>
+      findUpload(ctx.deps.prisma, requireTenant(ctx, ['read', 'upload']).tenantId, args.id),
+    uploads: (_: unknown, args: { first?: number; after?: string | null }, ctx: RequestContext) =>
+      listUploads(ctx.deps.prisma, requireTenant(ctx, 'read').tenantId, pageSize(args.first, 20, 200), args.after),
+  },
+  Mutation: {
+    uploadLogs: async (_: unknown, args: { file: Promise<FileUpload>; format?: string | null }, ctx: RequestContext) => {
+      const { tenantId } = requireTenant(ctx, 'upload')
+      const file = await args.file
+      const id = await acceptUpload(ctx.deps, tenantId, file.filename, parseFormatName(args.format), file.createReadStream())
+      const row = await findUpload(ctx.deps.prisma, tenantId, id)
+      if (!row) throw new NotFoundError('Upload', id)
+      return row
+    },
+  },
+  LogUpload: {
+    sizeBytes: (u: UploadRow) => Number(u.sizeBytes),
+    format: (u: UploadRow) => u.detectedFormat,
+    skipped: (u: UploadRow) => u.skippedCount,
+    errors: (u: UploadRow) => u.errors,
+    progress: (u: UploadRow) => {
+      const total = Number(u.sizeBytes)
+      const done = u.status === 'SUCCEEDED' ? total : Math.min(Number(u.bytesProcessed), total)
+      return { bytesProcessed: done, bytesTotal: total, fraction: total === 0 ? (u.status === 'SUCCEEDED' ? 1 : 0) : done / total }
+    },
+  },
+}

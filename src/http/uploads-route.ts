@@ -1,0 +1,64 @@
+import { Router, type Request } from 'express'
+import type { Logger } from 'pino'
+import { NotFoundError } from '../errors.js'
+import { principalFromHeader, requireTenant, type AppDeps } from '../graphql/context.js'
+import { acceptUpload, parseFormatName } from '../services/receive-upload.js'
+import { findUpload, type UploadRow } from '../store/uploads-query.js'
+import { sendError } from './error-response.js'
+
+/**
+ * REST for large files and curl users: `POST /v1/uploads?fileName=x.xml[&format=…]` with the raw
+ * body (gzip-compressed bodies are detected from content), and `GET /v1/uploads/:id`.
+ */
+
+export function uploadView(u: UploadRow) {
+  return {
+    id: u.id,
+    fileName: u.fileName,
+    sizeBytes: Number(u.sizeBytes),
+    sha256: u.sha256,
+    format: u.detectedFormat,
+    status: u.status,
+    eventCount: u.eventCount,
+    processEvents: u.processEvents,
+    skipped: u.skippedCount,
+    errorCount: u.errorCount,
+    errors: u.errors,
+    failureReason: u.failureReason,
+    detectionRows: u.detectionRows,
+    createdAt: u.createdAt,
+    startedAt: u.startedAt,
+    finishedAt: u.finishedAt,
+  }
+}
+
+const param = (req: Request, name: string): string | undefined => {
+  const v = req.query[name]
+  return typeof v === 'string' ? v : undefined
+}
+
+export function uploadsRouter(deps: AppDeps, log: Logger): Router {
+  const router = Router()
+  router.post('/v1/uploads', async (req, res) => {
+    try {
+      const principal = requireTenant({ deps, principal: await principalFromHeader(deps, req.headers.authorization) }, 'upload')
+      const fileName = param(req, 'fileName') ?? param(req, 'filename') ?? 'upload'
+      const id = await acceptUpload(deps, principal.tenantId, fileName, parseFormatName(param(req, 'format')), req)
+      const row = await findUpload(deps.prisma, principal.tenantId, id)
+      res.status(202).location(`/v1/uploads/${id}`).json({ upload: uploadView(row!) })
+    } catch (err) {
+      sendError(res, err, (e) => log.error({ err: e }, 'upload failed'))
+    }
+  })
+  router.get('/v1/uploads/:id', async (req, res) => {
+    try {
+      const principal = requireTenant({ deps, principal: await principalFromHeader(deps, req.headers.authorization) }, ['read', 'upload'])
+      const row = await findUpload(deps.prisma, principal.tenantId, req.params.id)
+      if (!row) throw new NotFoundError('Upload', req.params.id)
+      res.json({ upload: uploadView(row) })
+    } catch (err) {
+      sendError(res, err, (e) => log.error({ err: e }, 'upload lookup failed'))
+    }
+  })
+  return router
+}

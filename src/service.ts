@@ -1,0 +1,85 @@
+import { once } from 'node:events'
+import type { AddressInfo } from 'node:net'
+import http from 'node:http'
+import type { Worker } from 'bullmq'
+import type { Logger } from 'pino'
+import { startUploadWorker } from '../jobs/upload-worker.js'
+import type { Config } from './config.js'
+import { createPool } from './db/pool.js'
+import { createPrisma } from './db/prisma.js'
+import type { AppDeps } from './graphql/context.js'
+import { createApolloServer } from './graphql/server.js'
+import { createApp } from './http/app.js'
+import { createUploadQueue } from './queue/queues.js'
+
+/**
+ * Starts the API, the worker, or both in one process, over one pool and one Prisma client, and
+ * stops them in the right order: stop taking requests and jobs, let running ones finish, then
+ * close the connections.
+ */
+
+export interface RunningService {
+  /** The API's base URL, when the API runs. */
+  url: string | null
+  close(): Promise<void>
+}
+
+export async function startService(config: Config, log: Logger, roles: { api: boolean; worker: boolean }): Promise<RunningService> {
+  const pool = createPool(config.databaseUrl, roles.api ? 20 : 10)
+  const prisma = createPrisma(pool)
+  const uploadQueue = createUploadQueue(config.redisUrl, config.queuePrefix)
+  const deps: AppDeps = { config, pool, prisma, uploadQueue }
+  let server: http.Server | null = null
+  let stopApollo: (() => Promise<void>) | null = null
+  let worker: Worker | null = null
+  if (roles.api) {
+    const apollo = createApolloServer({ production: config.production, log })
+    await apollo.start()
+    stopApollo = () => apollo.stop()
+    server = http.createServer(createApp(deps, apollo, log))
+    server.listen(config.port, config.host)
+    await once(server, 'listening')
+  }
+  if (roles.worker) {
+    worker = startUploadWorker({ pool, prisma, redisUrl: config.redisUrl, prefix: config.queuePrefix, concurrency: config.workerConcurrency, log })
+    await worker.waitUntilReady()
+  }
+  const address = server?.address() as AddressInfo | null
+  const url = address ? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${address.port}` : null
+  log.info({ url, api: roles.api, worker: roles.worker }, 'watchpost started')
+  return {
+    url,
+    async close() {
+      if (server) {
+        const closed = new Promise<void>((resolve) => server!.close(() => resolve()))
+        server.closeIdleConnections()
+        await closed
+      }
+      await stopApollo?.()
+      await worker?.close()
+      await uploadQueue.close()
+      await prisma.$disconnect()
+      await pool.end()
+      log.info('watchpost stopped')
+    },
+  }
+}
+
+/** Runs until SIGTERM/SIGINT, then shuts down gracefully (a second signal exits at once). */
+export function closeOnSignals(service: RunningService, log: Logger): void {
+  let stopping = false
+  const stop = (signal: string): void => {
+    if (stopping) process.exit(1)
+    stopping = true
+    log.info({ signal }, 'shutting down')
+    service.close().then(
+      () => process.exit(0),
+      (err) => {
+        log.error({ err }, 'shutdown failed')
+        process.exit(1)
+      },
+    )
+  }
+  process.on('SIGTERM', () => stop('SIGTERM'))
+  process.on('SIGINT', () => stop('SIGINT'))
+}

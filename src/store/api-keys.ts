@@ -1,0 +1,59 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import type { PrismaClient } from '../db/prisma.js'
+import { UnauthenticatedError } from '../errors.js'
+
+/**
+ * API keys look like `wp_<prefix>_<secret>`. The prefix is stored in clear (it finds the row and
+ * lets people tell keys apart); only the SHA-256 of the whole key is stored, and compared in
+ * constant time. A key is shown once, when it is created.
+ */
+
+export type ApiKeyRole = 'admin' | 'analyst' | 'ingest' | 'reader'
+
+export interface Principal {
+  tenantId: string
+  keyId: string
+  role: ApiKeyRole
+}
+
+const KEY_SHAPE = /^wp_([a-z0-9]{10})_([A-Za-z0-9_-]{32,})$/
+
+const sha256 = (s: string): Buffer => createHash('sha256').update(s).digest()
+
+/** Creates a key for a tenant and returns it in clear, once. */
+export async function createApiKey(
+  prisma: PrismaClient,
+  input: { tenantId: string; name: string; role: ApiKeyRole; expiresAt?: Date | null },
+): Promise<{ id: string; key: string; prefix: string }> {
+  const prefix = randomBytes(8).toString('hex').slice(0, 10)
+  const key = `wp_${prefix}_${randomBytes(24).toString('base64url')}`
+  const row = await prisma.apiKey.create({
+    data: {
+      tenantId: input.tenantId,
+      name: input.name,
+      role: input.role,
+      prefix,
+      hash: sha256(key).toString('hex'),
+      expiresAt: input.expiresAt ?? null,
+    },
+  })
+  return { id: row.id, key, prefix }
+}
+
+/** Resolves a presented key to its tenant and role; every failure looks the same to the caller. */
+export async function authenticateApiKey(prisma: PrismaClient, presented: string, now: Date): Promise<Principal> {
+  const denied = new UnauthenticatedError('invalid or expired API key')
+  const m = KEY_SHAPE.exec(presented)
+  if (!m) throw denied
+  const row = await prisma.apiKey.findUnique({ where: { prefix: m[1]! }, include: { tenant: true } })
+  const expected = row ? Buffer.from(row.hash, 'hex') : sha256('')
+  const matches = timingSafeEqual(sha256(presented), expected)
+  if (!row || !matches || row.revokedAt || (row.expiresAt && row.expiresAt <= now) || row.tenant.status !== 'ACTIVE') {
+    throw denied
+  }
+  // Last-used time is advisory: written at most once a minute per key, never awaited by the request.
+  if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > 60_000) {
+    prisma.apiKey.update({ where: { id: row.id }, data: { lastUsedAt: now } }).catch(() => {})
+  }
+  return { tenantId: row.tenantId, keyId: row.id, role: row.role }
+}

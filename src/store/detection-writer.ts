@@ -1,0 +1,118 @@
+import type pg from 'pg'
+
+/**
+ * Writes what one upload contributed to the tenant's grouped detections, inside the caller's
+ * transaction. A detection's totals are always recomputed from its contributions, so writing the
+ * same upload again (a retried job, a re-parse) replaces rather than adds.
+ */
+
+export interface DetectionContributionInput {
+  ruleId: string
+  groupKey: string
+  fields: Record<string, string>
+  count: number
+  firstTime: number | null
+  lastTime: number | null
+  risk: { object: string; type: string; score: number; message: string }[]
+  threatObjects: { value: string; type: string }[]
+  mitreTechniques: string[]
+}
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
+
+/** Removes an upload's earlier contributions, risk events and events (before re-writing them). */
+export async function clearUploadResults(client: pg.ClientBase, uploadId: string): Promise<void> {
+  const { rows } = await client.query<{ detection_id: string }>(
+    'DELETE FROM detection_contributions WHERE upload_id = $1 RETURNING detection_id',
+    [uploadId],
+  )
+  await client.query('DELETE FROM risk_events WHERE upload_id = $1', [uploadId])
+  await client.query('DELETE FROM process_events WHERE upload_id = $1', [uploadId])
+  await recomputeDetections(client, rows.map((r) => r.detection_id))
+}
+
+/** Records the upload's grouped rows; returns the number of detection rows touched. */
+export async function writeContributions(
+  client: pg.ClientBase,
+  tenantId: string,
+  uploadId: string,
+  rows: DetectionContributionInput[],
+): Promise<number> {
+  if (rows.length === 0) return 0
+  await client.query(
+    `INSERT INTO detections (tenant_id, rule_id, group_key, fields)
+     SELECT $1, r, k, f FROM unnest($2::uuid[], $3::text[], $4::jsonb[]) AS t(r, k, f)
+     ON CONFLICT (tenant_id, rule_id, group_key) DO NOTHING`,
+    [tenantId, rows.map((r) => r.ruleId), rows.map((r) => r.groupKey), rows.map((r) => JSON.stringify(r.fields))],
+  )
+  // Lock the detections in a fixed order: concurrent uploads touching the same groups then take
+  // turns, and each recompute below sees the other's committed contributions.
+  const { rows: ids } = await client.query<{ id: string; rule_id: string; group_key: string }>(
+    `SELECT d.id, d.rule_id, d.group_key FROM detections d
+     JOIN unnest($2::uuid[], $3::text[]) AS t(r, k) ON d.rule_id = t.r AND d.group_key = t.k
+     WHERE d.tenant_id = $1 ORDER BY d.id FOR UPDATE OF d`,
+    [tenantId, rows.map((r) => r.ruleId), rows.map((r) => r.groupKey)],
+  )
+  const idOf = new Map(ids.map((r) => [`${r.rule_id}\u0000${r.group_key}`, r.id]))
+  const detectionIds = rows.map((r) => idOf.get(`${r.ruleId}\u0000${r.groupKey}`)!)
+  await client.query(
+    `INSERT INTO detection_contributions (detection_id, upload_id, tenant_id, count, first_time, last_time)
+     SELECT d, $2, $1, c, f, l FROM unnest($3::uuid[], $4::bigint[], $5::timestamptz[], $6::timestamptz[]) AS t(d, c, f, l)
+     ON CONFLICT (detection_id, upload_id) DO UPDATE
+       SET count = detection_contributions.count + excluded.count,
+           first_time = LEAST(detection_contributions.first_time, excluded.first_time),
+           last_time = GREATEST(detection_contributions.last_time, excluded.last_time)`,
+    [tenantId, uploadId, detectionIds, rows.map((r) => r.count), rows.map((r) => iso(r.firstTime)), rows.map((r) => iso(r.lastTime))],
+  )
+  await writeRiskEvents(client, tenantId, uploadId, rows, detectionIds)
+  await recomputeDetections(client, detectionIds)
+  return rows.length
+}
+
+async function writeRiskEvents(
+  client: pg.ClientBase,
+  tenantId: string,
+  uploadId: string,
+  rows: DetectionContributionInput[],
+  detectionIds: string[],
+): Promise<void> {
+  const cols = { d: [] as string[], r: [] as string[], o: [] as string[], t: [] as string[], s: [] as number[], m: [] as string[], th: [] as string[], mi: [] as string[], time: [] as (string | null)[] }
+  rows.forEach((row, i) => {
+    for (const risk of row.risk) {
+      cols.d.push(detectionIds[i]!)
+      cols.r.push(row.ruleId)
+      cols.o.push(risk.object)
+      cols.t.push(risk.type)
+      cols.s.push(risk.score)
+      cols.m.push(risk.message)
+      cols.th.push(JSON.stringify(row.threatObjects))
+      cols.mi.push(`{${row.mitreTechniques.map((id) => `"${id}"`).join(',')}}`)
+      cols.time.push(iso(row.lastTime ?? row.firstTime))
+    }
+  })
+  if (cols.d.length === 0) return
+  await client.query(
+    `INSERT INTO risk_events (tenant_id, upload_id, detection_id, rule_id, risk_object, risk_object_type, risk_score, risk_message, threat_objects, mitre_techniques, time)
+     SELECT $1, $2, d, r, o, t, s, m, th, mi::text[], COALESCE(tm, now())
+     FROM unnest($3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::int[], $8::text[], $9::jsonb[], $10::text[], $11::timestamptz[]) AS x(d, r, o, t, s, m, th, mi, tm)
+     ON CONFLICT (detection_id, upload_id, risk_object_type, risk_object) DO UPDATE SET time = GREATEST(risk_events.time, excluded.time)`,
+    [tenantId, uploadId, cols.d, cols.r, cols.o, cols.t, cols.s, cols.m, cols.th, cols.mi, cols.time],
+  )
+}
+
+/** Sets each detection's totals to the sums over its contributions; drops detections left with none. */
+async function recomputeDetections(client: pg.ClientBase, detectionIds: string[]): Promise<void> {
+  if (detectionIds.length === 0) return
+  await client.query(
+    `UPDATE detections d SET count = s.c, first_time = s.f, last_time = s.l, updated_at = now()
+     FROM (SELECT detection_id, sum(count) AS c, min(first_time) AS f, max(last_time) AS l
+           FROM detection_contributions WHERE detection_id = ANY($1::uuid[]) GROUP BY detection_id) s
+     WHERE d.id = s.detection_id`,
+    [detectionIds],
+  )
+  await client.query(
+    `DELETE FROM detections d WHERE d.id = ANY($1::uuid[])
+     AND NOT EXISTS (SELECT 1 FROM detection_contributions c WHERE c.detection_id = d.id)`,
+    [detectionIds],
+  )
+}

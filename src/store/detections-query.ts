@@ -1,0 +1,106 @@
+import type pg from 'pg'
+import { InvalidInputError } from '../errors.js'
+import { decodeCursor, encodeCursor } from './cursor.js'
+import { isUuid } from './rules.js'
+
+/** Reads grouped detections, newest lastTime first, with keyset pagination. */
+
+export interface DetectionRecord {
+  id: string
+  ruleId: string
+  fields: Record<string, string>
+  count: number
+  firstTime: Date | null
+  lastTime: Date | null
+}
+
+export interface DetectionQuery {
+  tenantId: string
+  ruleIds?: string[] | null
+  dest?: string | null
+  user?: string | null
+  from?: Date | null
+  to?: Date | null
+  first: number
+  after?: string | null
+}
+
+export interface DetectionPage {
+  records: { cursor: string; record: DetectionRecord }[]
+  hasNextPage: boolean
+  totalCount: number
+}
+
+interface Row {
+  id: string
+  rule_id: string
+  fields: Record<string, string>
+  count: string
+  first_time: Date | null
+  last_time: Date | null
+}
+
+function whereClause(q: DetectionQuery): { sql: string; params: unknown[] } {
+  const params: unknown[] = [q.tenantId]
+  const parts = ['tenant_id = $1']
+  const add = (sql: string, value: unknown): void => {
+    params.push(value)
+    parts.push(sql.replaceAll('$?', `$${params.length}`))
+  }
+  if (q.ruleIds) add('rule_id = ANY($?::uuid[])', q.ruleIds.filter(isUuid))
+  if (q.dest != null) add("lower(fields->>'dest') = lower($?)", q.dest)
+  if (q.user != null) add("lower(fields->>'user') = lower($?)", q.user)
+  if (q.from) add('last_time >= $?', q.from)
+  if (q.to) add('first_time <= $?', q.to)
+  return { sql: parts.join(' AND '), params }
+}
+
+export async function queryDetections(pool: pg.Pool, q: DetectionQuery): Promise<DetectionPage> {
+  const where = whereClause(q)
+  const params = [...where.params]
+  let keyset = ''
+  if (q.after) {
+    const c = decodeCursor(q.after)
+    const t = Number(c.sortValue)
+    if (!Number.isFinite(t) || !isUuid(c.id)) throw new InvalidInputError('"after" is not a cursor returned by this API', { field: 'after' })
+    params.push(new Date(t), c.id)
+    keyset = ` AND (last_time, id) < ($${params.length - 1}, $${params.length})`
+  }
+  params.push(q.first + 1)
+  const [page, total] = await Promise.all([
+    pool.query<Row>(
+      `SELECT id, rule_id, fields, count, first_time, last_time FROM detections
+       WHERE ${where.sql}${keyset} ORDER BY last_time DESC, id DESC LIMIT $${params.length}`,
+      params,
+    ),
+    pool.query<{ n: string }>(`SELECT count(*) AS n FROM detections WHERE ${where.sql}`, where.params),
+  ])
+  const rows = page.rows.slice(0, q.first)
+  return {
+    records: rows.map((r) => ({
+      cursor: encodeCursor(String(r.last_time?.getTime() ?? 0), r.id),
+      record: { id: r.id, ruleId: r.rule_id, fields: r.fields, count: Number(r.count), firstTime: r.first_time, lastTime: r.last_time },
+    })),
+    hasNextPage: page.rows.length > q.first,
+    totalCount: Number(total.rows[0]!.n),
+  }
+}
+
+export interface RiskEventRecord {
+  object: string
+  type: string
+  score: number
+  message: string
+  time: Date
+  threatObjects: { value: string; type: string }[]
+}
+
+/** The risk events of one detection (every upload's), most recent first. */
+export async function riskEventsOfDetection(pool: pg.Pool, tenantId: string, detectionId: string): Promise<RiskEventRecord[]> {
+  const { rows } = await pool.query<{ risk_object: string; risk_object_type: string; risk_score: number; risk_message: string; time: Date; threat_objects: RiskEventRecord['threatObjects'] }>(
+    `SELECT risk_object, risk_object_type, risk_score, risk_message, time, threat_objects FROM risk_events
+     WHERE tenant_id = $1 AND detection_id = $2 ORDER BY time DESC, risk_object_type, risk_object`,
+    [tenantId, detectionId],
+  )
+  return rows.map((r) => ({ object: r.risk_object, type: r.risk_object_type, score: r.risk_score, message: r.risk_message, time: r.time, threatObjects: r.threat_objects }))
+}

@@ -1,0 +1,71 @@
+import type pg from 'pg'
+import { isUuid } from './rules.js'
+
+/** Risk-based alerting view: risk scores summed per risk object (as Splunk ES's risk analysis). */
+
+export interface RiskObjectRecord {
+  object: string
+  type: string
+  totalScore: number
+  riskEventCount: number
+  ruleIds: string[]
+  techniqueIds: string[]
+  firstSeen: Date
+  lastSeen: Date
+}
+
+export interface RiskObjectQuery {
+  tenantId: string
+  type?: string | null
+  object?: string | null
+  ruleId?: string | null
+  from?: Date | null
+  to?: Date | null
+  first: number
+}
+
+export async function queryRiskObjects(pool: pg.Pool, q: RiskObjectQuery): Promise<RiskObjectRecord[]> {
+  const params: unknown[] = [q.tenantId]
+  const parts = ['tenant_id = $1']
+  const add = (sql: string, v: unknown): void => {
+    params.push(v)
+    parts.push(sql.replace('$?', `$${params.length}`))
+  }
+  if (q.type != null) add('risk_object_type = $?', q.type)
+  if (q.object != null) add('lower(risk_object) = lower($?)', q.object)
+  if (q.ruleId != null) add('rule_id = $?::uuid', isUuid(q.ruleId) ? q.ruleId : '00000000-0000-0000-0000-000000000000')
+  if (q.from) add('time >= $?', q.from)
+  if (q.to) add('time <= $?', q.to)
+  params.push(q.first)
+  const { rows } = await pool.query<{
+    risk_object: string
+    risk_object_type: string
+    total: string
+    n: string
+    rule_ids: string[]
+    techniques: string[] | null
+    first_seen: Date
+    last_seen: Date
+  }>(
+    `WITH r AS (SELECT * FROM risk_events WHERE ${parts.join(' AND ')})
+     SELECT g.*,
+            (SELECT array_agg(DISTINCT t ORDER BY t) FROM r r2 CROSS JOIN unnest(r2.mitre_techniques) AS t
+             WHERE r2.risk_object = g.risk_object AND r2.risk_object_type = g.risk_object_type) AS techniques
+     FROM (SELECT risk_object, risk_object_type, sum(risk_score) AS total, count(*) AS n,
+                  array_agg(DISTINCT rule_id::text) AS rule_ids, min(time) AS first_seen, max(time) AS last_seen
+           FROM r GROUP BY risk_object, risk_object_type
+           ORDER BY total DESC, risk_object_type, risk_object LIMIT $${params.length}) g
+     ORDER BY g.total DESC, g.risk_object_type, g.risk_object`,
+    params,
+  )
+  return rows.map((r) => ({
+    object: r.risk_object,
+    type: r.risk_object_type,
+    totalScore: Number(r.total),
+    riskEventCount: Number(r.n),
+    ruleIds: r.rule_ids,
+    techniqueIds: r.techniques ?? [],
+    firstSeen: r.first_seen,
+    lastSeen: r.last_seen,
+  }))
+}

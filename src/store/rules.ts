@@ -1,0 +1,110 @@
+import type { Prisma } from '../generated/prisma/client.js'
+import type { PrismaClient } from '../db/prisma.js'
+import {
+  checkRule,
+  createMacroSet,
+  parseRuleDocuments,
+  type MacroDefinition,
+  type MacroSet,
+  type RuleDefinition,
+  type RuleIssue,
+} from '../detection/index.js'
+import { NotFoundError } from '../errors.js'
+
+/**
+ * Rules and macros are tenant data: ESCU YAML imported as written, kept verbatim beside its parsed
+ * form. A detection that does not compile against the tenant's macros is refused with its position.
+ */
+
+export type RuleRow = Prisma.RuleGetPayload<object>
+
+export interface ImportIssue {
+  document: number
+  line: number | null
+  column: number | null
+  field: string | null
+  message: string
+}
+
+export interface ImportResult {
+  rules: RuleRow[]
+  macros: string[]
+  errors: ImportIssue[]
+}
+
+const toIssue = (e: RuleIssue): ImportIssue => ({
+  document: e.document ?? 0,
+  line: e.line ?? null,
+  column: e.column ?? null,
+  field: e.field ?? null,
+  message: e.message,
+})
+
+/** Splunk's key for a macro: `name` or `name(N)` for N arguments. */
+export const macroKey = (m: MacroDefinition): string => (m.args.length > 0 ? `${m.name}(${m.args.length})` : m.name)
+
+/** The tenant's macro set: builtins, then the tenant's own definitions. */
+export async function loadMacroSet(prisma: PrismaClient, tenantId: string, extra: MacroDefinition[] = []): Promise<MacroSet> {
+  const stored = await prisma.macro.findMany({ where: { tenantId }, orderBy: { name: 'asc' } })
+  const own: MacroDefinition[] = stored.map((m) => ({ name: m.name.replace(/\(\d+\)$/, ''), args: m.arguments, definition: m.definition }))
+  return createMacroSet([...own, ...extra])
+}
+
+/** Imports a YAML stream of detections and macros for a tenant. */
+export async function importRules(prisma: PrismaClient, tenantId: string, yaml: string): Promise<ImportResult> {
+  const parsed = parseRuleDocuments(yaml)
+  const errors = parsed.errors.map(toIssue)
+  const macros = await loadMacroSet(prisma, tenantId, parsed.macros)
+  const accepted: { rule: RuleDefinition; document: number }[] = []
+  parsed.rules.forEach((rule, i) => {
+    const check = checkRule(rule, macros)
+    const document = rule.document ?? i
+    if (check.ok) accepted.push({ rule, document })
+    else errors.push({ document, line: check.line ?? null, column: check.column ?? null, field: 'search', message: check.message })
+  })
+  const macroKeys: string[] = []
+  const rules = await prisma.$transaction(async (tx) => {
+    for (const m of parsed.macros) {
+      const name = macroKey(m)
+      macroKeys.push(name)
+      await tx.macro.upsert({
+        where: { tenantId_name: { tenantId, name } },
+        create: { tenantId, name, arguments: m.args, definition: m.definition, yaml: m.yaml ?? '' },
+        update: { arguments: m.args, definition: m.definition, yaml: m.yaml ?? '' },
+      })
+    }
+    const out: RuleRow[] = []
+    for (const { rule } of accepted) {
+      const data = { name: rule.name, version: rule.version ?? null, yaml: rule.yaml, definition: rule as unknown as Prisma.InputJsonValue }
+      out.push(
+        await tx.rule.upsert({
+          where: { tenantId_escuId: { tenantId, escuId: rule.id } },
+          create: { tenantId, escuId: rule.id, ...data },
+          update: data,
+        }),
+      )
+    }
+    return out
+  })
+  errors.sort((a, b) => a.document - b.document)
+  return { rules, macros: macroKeys, errors }
+}
+
+export async function listRules(prisma: PrismaClient, tenantId: string): Promise<RuleRow[]> {
+  return prisma.rule.findMany({ where: { tenantId }, orderBy: [{ name: 'asc' }, { id: 'asc' }] })
+}
+
+export async function findRule(prisma: PrismaClient, tenantId: string, id: string): Promise<RuleRow | null> {
+  if (!isUuid(id)) return null
+  return prisma.rule.findFirst({ where: { id, tenantId } })
+}
+
+export async function setRuleEnabled(prisma: PrismaClient, tenantId: string, id: string, enabled: boolean): Promise<RuleRow> {
+  const rule = await findRule(prisma, tenantId, id)
+  if (!rule) throw new NotFoundError('Rule', id)
+  return prisma.rule.update({ where: { id: rule.id }, data: { enabled } })
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+/** Ids are UUIDs; anything else cannot exist, and must not reach Postgres as a cast error. */
+export const isUuid = (id: string): boolean => UUID.test(id)

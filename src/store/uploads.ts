@@ -1,0 +1,49 @@
+import type pg from 'pg'
+import { writeUploadChunks } from './upload-chunks.js'
+
+/**
+ * Receiving an upload is all-or-nothing: the upload row and every chunk are written in one
+ * transaction, so a connection lost halfway leaves no trace, and the client gets an error.
+ */
+
+export interface NewUpload {
+  tenantId: string
+  fileName: string
+  formatOverride: string | null
+  detectFormat: (head: Buffer) => string
+  maxBytes: number
+}
+
+export interface ReceivedUpload {
+  id: string
+  sizeBytes: number
+  sha256: string
+  detectedFormat: string
+}
+
+export async function receiveUpload(pool: pg.Pool, input: NewUpload, body: AsyncIterable<Uint8Array>): Promise<ReceivedUpload> {
+  const client = await pool.connect()
+  try {
+    await client.query('BEGIN')
+    const { rows } = await client.query<{ id: string }>(
+      `INSERT INTO uploads (tenant_id, file_name, format_override, status) VALUES ($1, $2, $3, 'QUEUED') RETURNING id`,
+      [input.tenantId, input.fileName, input.formatOverride],
+    )
+    const id = rows[0]!.id
+    const stored = await writeUploadChunks(client, id, body, input.maxBytes)
+    const detectedFormat = input.formatOverride ?? input.detectFormat(stored.head)
+    await client.query('UPDATE uploads SET size_bytes = $2, sha256 = $3, detected_format = $4 WHERE id = $1', [
+      id,
+      stored.sizeBytes,
+      stored.sha256,
+      detectedFormat,
+    ])
+    await client.query('COMMIT')
+    return { id, sizeBytes: stored.sizeBytes, sha256: stored.sha256, detectedFormat }
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {})
+    throw err
+  } finally {
+    client.release()
+  }
+}
