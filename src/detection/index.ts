@@ -1,0 +1,53 @@
+/**
+ * The detection engine's public surface; other modules import from here only. The engine is
+ * pure: no I/O, no clock, no environment — rules, macros and events come in as data.
+ */
+
+/** The event contract: CIM field list, ProcessEvent and field guard. */
+export * from './event.js'
+/** The CIM Endpoint.Processes data model applied to an add-on extraction. */
+export * from './cim.js'
+
+/** Search errors with line/column, import issues, and their position type. */
+export { RuleSyntaxError, type RuleIssue, type IssueSeverity, type RuleOrigin, type SourcePosition } from './errors.js'
+
+/** Macro definitions, the layered macro set and its factory. */
+export type { MacroDefinition } from './macros/macro.js'
+/** Splunk's `name(N)` key of a macro. */
+export { macroKey } from './macros/macro.js'
+/** An immutable macro lookup; createMacroSet layers builtins, imports and tenant overrides. */
+export { MacroSet, createMacroSet } from './macros/macro-set.js'
+/** The builtin macros (security_content_summariesonly chain, drop_dm_object_name, ctime). */
+export { BUILTIN_MACROS } from './macros/builtin.js'
+
+/** ESCU YAML import: detections and macros from a YAML stream, with collected issues. */
+export { parseRuleDocuments, type ParsedRuleDocuments, type ParseRuleOptions } from './rule/escu-yaml.js'
+/** The imported rule model. */
+export type { RuleDefinition, RuleTags, Rba, RiskObject, RiskObjectType, ThreatObject, Drilldown } from './rule/rule-definition.js'
+/** contentctl's `<name>_filter` macro name of a detection. */
+export { filterMacroNameFor } from './rule/rule-definition.js'
+
+/** Compilation of a rule against a macro set, throwing or checked. */
+export { compileRule, checkRule, type RuleCheck } from './rule/compile.js'
+/** A compiled rule and its parts. */
+export type { CompiledRule, CompiledAggregation, RowValues } from './rule/compiled-rule.js'
+
+/** The SPL syntax tree (shared with other backends). */
+export type { WhereNode, AggregationKind, AggregationNode, StageNode, TstatsQuery } from './spl/ast.js'
+/** Parses a search without compiling it (for tools that translate the tree). */
+export { parseSearch, SUPPORTED_DATAMODEL } from './spl/parse.js'
+
+/** Streaming tstats grouping with mergeable partial groups. */
+export { DetectionAggregator } from './group/aggregator.js'
+/** A grouped result row and its JSON-safe partial form. */
+export type { GroupedRow, PartialGroup } from './group/grouped-row.js'
+
+/** The public JSON view of a detection and its parts. */
+export { describeDetection, type DetectionView } from './render/describe.js'
+/** Risk and threat object entries of a DetectionView. */
+export type { RiskView, ThreatObjectView } from './render/risk.js'
+/** ESCU's `%Y-%m-%dT%H:%M:%S` time rendering, in UTC. */
+export { ctime } from './render/ctime.js'
+
+/** The bundled ATT&CK table. */
+export { lookupTechniques, isKnownTechnique, ATTACK_VERSION, type MitreTechnique } from './mitre/attack-table.js'
