@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config'
 // Redis, each file in its own database and queue prefix, so files run one at a time.
 export default defineConfig({
   test: {
+    reporters: ['default', './test/summary-reporter.ts'],
     projects: [
       {
         test: {

@@ -1,0 +1,75 @@
+import {
+  DetectionAggregator,
+  compileRule,
+  createMacroSet,
+  describeDetection,
+  RuleSyntaxError,
+  type CompiledRule,
+  type DetectionView,
+} from '../detection/index.js'
+import { foldIngestItems, newIngestStats, readEventBatches, type IngestStats } from '../ingest/index.js'
+import type { LoadedRuleFiles } from './rule-files.js'
+
+/**
+ * The offline scan behind `watchpost scan`: the same parser and engine the worker uses, over
+ * local files, with no service. Rules that fail to compile are reported and left out; the others run.
+ */
+
+export interface ScanInput {
+  name: string
+  read: () => AsyncIterable<Uint8Array>
+}
+
+export interface ScanError {
+  file?: string
+  line: number
+  message: string
+}
+
+export interface ScanResult {
+  detections: DetectionView[]
+  stats: { events: number; processEvents: number; skipped: number; errors: ScanError[] }
+  ruleErrors: { file: string; rule?: string; line?: number; column?: number; message: string }[]
+}
+
+export function compileLoadedRules(loaded: LoadedRuleFiles): { compiled: CompiledRule[]; ruleErrors: ScanResult['ruleErrors'] } {
+  const macros = createMacroSet(loaded.macros)
+  const compiled: CompiledRule[] = []
+  const ruleErrors: ScanResult['ruleErrors'] = loaded.errors.map((e) => ({ file: e.file, line: e.line, column: e.column, message: e.message }))
+  for (const { rule, file } of loaded.rules) {
+    try {
+      compiled.push(compileRule(rule, macros))
+    } catch (err) {
+      if (!(err instanceof RuleSyntaxError)) throw err
+      ruleErrors.push({ file, rule: rule.name, line: err.line, column: err.column, message: err.reason })
+    }
+  }
+  return { compiled, ruleErrors }
+}
+
+export async function scanLogs(
+  compiled: CompiledRule[],
+  inputs: ScanInput[],
+  onProgress?: (bytes: number) => void,
+): Promise<Omit<ScanResult, 'ruleErrors'>> {
+  const aggregator = new DetectionAggregator(compiled)
+  const stats = { events: 0, processEvents: 0, skipped: 0, errors: [] as ScanError[] }
+  for (const input of inputs) {
+    const fileStats: IngestStats = newIngestStats()
+    async function* counted(): AsyncGenerator<Uint8Array> {
+      for await (const chunk of input.read()) {
+        onProgress?.(chunk.byteLength)
+        yield chunk
+      }
+    }
+    for await (const batch of readEventBatches(counted())) {
+      foldIngestItems(fileStats, batch.items)
+      for (const item of batch.items) if (item.kind === 'event') aggregator.add(item.event)
+    }
+    stats.events += fileStats.events
+    stats.processEvents += fileStats.processEvents
+    stats.skipped += fileStats.skipped
+    stats.errors.push(...fileStats.errors.map((e) => ({ file: input.name, line: e.line, message: e.message })))
+  }
+  return { detections: aggregator.rows().map(describeDetection), stats }
+}
