@@ -11,7 +11,7 @@ import { DomainError } from '../errors.js'
 const PASS_THROUGH = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'PERSISTED_QUERY_NOT_FOUND', 'BAD_REQUEST', 'OPERATION_RESOLUTION_FAILURE'])
 
 export function formatError(formatted: GraphQLFormattedError, error: unknown, onInternal?: (err: unknown) => void): GraphQLFormattedError {
-  const original = unwrapResolverError(error)
+  const original = domainErrorIn(unwrapResolverError(error))
   if (original instanceof DomainError) {
     return { message: original.message, locations: formatted.locations, path: formatted.path, extensions: { code: original.code, ...original.details } }
   }
@@ -19,4 +19,12 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown, on
   if (typeof code === 'string' && PASS_THROUGH.has(code)) return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } }
   onInternal?.(original)
   return { message: 'internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } }
+}
+
+/** The DomainError behind an error, if any: resolvers throw it directly; context creation wraps it. */
+function domainErrorIn(err: unknown): unknown {
+  for (let e = err, depth = 0; e && depth < 5; e = (e as { originalError?: unknown }).originalError, depth++) {
+    if (e instanceof DomainError) return e
+  }
+  return err
 }

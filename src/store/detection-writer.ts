@@ -41,7 +41,7 @@ export async function writeContributions(
   if (rows.length === 0) return 0
   await client.query(
     `INSERT INTO detections (tenant_id, rule_id, group_key, fields)
-     SELECT $1, r, k, f FROM unnest($2::uuid[], $3::text[], $4::jsonb[]) AS t(r, k, f)
+     SELECT $1, r, k, f FROM unnest($2::uuid[], $3::text[], $4::json[]) AS t(r, k, f)
      ON CONFLICT (tenant_id, rule_id, group_key) DO NOTHING`,
     [tenantId, rows.map((r) => r.ruleId), rows.map((r) => r.groupKey), rows.map((r) => JSON.stringify(r.fields))],
   )

@@ -14,6 +14,7 @@ const expectedDataType = (f: { type: string; list: boolean; nativeType: string |
   if (f.list) return 'ARRAY'
   if (enums.includes(f.type)) return 'USER-DEFINED'
   if (f.nativeType === 'Uuid') return 'uuid'
+  if (f.nativeType === 'Json') return 'json'
   const map: Record<string, string> = {
     String: 'text',
     Int: 'integer',

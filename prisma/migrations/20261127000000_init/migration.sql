@@ -137,7 +137,7 @@ CREATE TABLE "detections" (
     "tenant_id" UUID NOT NULL,
     "rule_id" UUID NOT NULL,
     "group_key" TEXT NOT NULL,
-    "fields" JSONB NOT NULL,
+    "fields" JSON NOT NULL,
     "count" BIGINT NOT NULL DEFAULT 0,
     "first_time" TIMESTAMPTZ(3),
     "last_time" TIMESTAMPTZ(3),
