@@ -7,13 +7,17 @@ import { clearUploadResults, writeContributions, type DetectionContributionInput
 import { copyEvents, type StoredEvent } from '../src/store/event-copy.js'
 import { loadEnabledRules } from '../src/store/tenant-rules.js'
 import { readUploadChunks } from '../src/store/upload-chunks.js'
+import { withTransaction } from '../src/db/transaction.js'
 
 /**
  * Processes one upload: streams its stored bytes through the parser, COPYs the normalized events,
  * runs the tenant's enabled rules and records the grouped detections and risk events. Everything
- * is written in ONE transaction that holds the upload row's lock, so a crash leaves nothing
+ * is written in ONE transaction that holds the upload's advisory lock, so a crash leaves nothing
  * behind, a concurrent duplicate waits and then sees SUCCEEDED, and a retry starts clean.
  */
+
+/** First key of the per-upload advisory lock (the second is hashtext(upload id)). */
+export const UPLOAD_LOCK_CLASS = 7263
 
 export interface ProcessUploadDeps {
   pool: pg.Pool
@@ -35,71 +39,74 @@ export async function processUpload(deps: ProcessUploadDeps, uploadId: string, t
      WHERE id = $1 AND tenant_id = $2 AND status <> 'SUCCEEDED'`,
     [uploadId, tenantId],
   )
-  const client = await pool.connect()
-  try {
-    await client.query('BEGIN')
-    const { rows } = await client.query<{ status: string; detected_format: string | null; format_override: string | null }>(
-      'SELECT status, detected_format, format_override FROM uploads WHERE id = $1 AND tenant_id = $2 FOR UPDATE',
+  return withTransaction(pool, async (client) => {
+    // An advisory lock, not a row lock: the upload row must stay writable for progress updates.
+    await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [UPLOAD_LOCK_CLASS, uploadId])
+    const { rows } = await client.query<{ status: string; format_override: string | null }>(
+      'SELECT status, format_override FROM uploads WHERE id = $1 AND tenant_id = $2',
       [uploadId, tenantId],
     )
     const upload = rows[0]
     if (!upload) throw new UnrecoverableError(`upload ${uploadId} does not exist for tenant ${tenantId}`)
     if (upload.status === 'SUCCEEDED' || marked.rowCount === 0) {
-      await client.query('COMMIT')
       return { status: 'ALREADY_DONE', stats: newIngestStats(), detectionRows: 0 }
     }
     await clearUploadResults(client, uploadId)
-    const { rules } = await loadEnabledRules(deps.prisma, tenantId)
-    const aggregator = new DetectionAggregator(rules.map((r) => r.compiled))
-    const ruleIdOf = new Map(rules.map((r) => [r.compiled, r.ruleId]))
-    const stats = newIngestStats()
-    const progress = trackProgress(pool, uploadId, deps.progressIntervalMs ?? 1_000)
-    async function* events(): AsyncGenerator<StoredEvent[]> {
-      const format = (upload!.format_override ?? 'auto') as LogFormat | 'auto'
-      for await (const batch of readEventBatches(progress.count(readUploadChunks(pool, uploadId)), { format })) {
-        foldIngestItems(stats, batch.items)
-        const stored: StoredEvent[] = []
-        for (const item of batch.items) {
-          if (item.kind !== 'event') continue
-          aggregator.add(item.event)
-          stored.push({ event: item.event, source: item.source, key: item.key, line: item.line })
-        }
-        yield stored
-      }
-    }
-    try {
-      await copyEvents(client, tenantId, uploadId, events())
-    } finally {
-      progress.stop()
-    }
-    const contributions: DetectionContributionInput[] = aggregator.rows().map((row) => {
-      const view = describeDetection(row)
-      return {
-        ruleId: ruleIdOf.get(row.rule)!,
-        groupKey: row.key,
-        fields: row.fields,
-        count: row.count,
-        firstTime: row.firstTime,
-        lastTime: row.lastTime,
-        risk: view.risk,
-        threatObjects: view.threatObjects,
-        mitreTechniques: view.mitre.map((m) => m.id),
-      }
-    })
+    const format = (upload.format_override ?? 'auto') as LogFormat | 'auto'
+    const { stats, contributions } = await ingestAndDetect(deps, client, { uploadId, tenantId, format })
     const detectionRows = await writeContributions(client, tenantId, uploadId, contributions)
     await client.query(
       `UPDATE uploads SET status = 'SUCCEEDED', finished_at = now(), event_count = $2, process_events = $3, skipped_count = $4,
          error_count = $5, errors = $6, detection_rows = $7, bytes_processed = size_bytes WHERE id = $1`,
       [uploadId, stats.events, stats.processEvents, stats.skipped, stats.errorCount, JSON.stringify(stats.errors), detectionRows],
     )
-    await client.query('COMMIT')
     return { status: 'SUCCEEDED', stats, detectionRows }
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {})
-    throw err
-  } finally {
-    client.release()
+  })
+}
+
+/** Streams the stored bytes through the parser into COPY, feeding every event to the rules. */
+async function ingestAndDetect(
+  deps: ProcessUploadDeps,
+  client: pg.ClientBase,
+  job: { uploadId: string; tenantId: string; format: LogFormat | 'auto' },
+): Promise<{ stats: IngestStats; contributions: DetectionContributionInput[] }> {
+  const { rules } = await loadEnabledRules(deps.prisma, job.tenantId)
+  const aggregator = new DetectionAggregator(rules.map((r) => r.compiled))
+  const ruleIdOf = new Map(rules.map((r) => [r.compiled, r.ruleId]))
+  const stats = newIngestStats()
+  const progress = trackProgress(deps.pool, job.uploadId, deps.progressIntervalMs ?? 1_000)
+  async function* events(): AsyncGenerator<StoredEvent[]> {
+    for await (const batch of readEventBatches(progress.count(readUploadChunks(deps.pool, job.uploadId)), { format: job.format })) {
+      foldIngestItems(stats, batch.items)
+      const stored: StoredEvent[] = []
+      for (const item of batch.items) {
+        if (item.kind !== 'event') continue
+        aggregator.add(item.event)
+        stored.push({ event: item.event, source: item.source, key: item.key, line: item.line })
+      }
+      yield stored
+    }
   }
+  try {
+    await copyEvents(client, job.tenantId, job.uploadId, events())
+  } finally {
+    progress.stop()
+  }
+  const contributions = aggregator.rows().map((row): DetectionContributionInput => {
+    const view = describeDetection(row)
+    return {
+      ruleId: ruleIdOf.get(row.rule)!,
+      groupKey: row.key,
+      fields: row.fields,
+      count: row.count,
+      firstTime: row.firstTime,
+      lastTime: row.lastTime,
+      risk: view.risk,
+      threatObjects: view.threatObjects,
+      mitreTechniques: view.mitre.map((m) => m.id),
+    }
+  })
+  return { stats, contributions }
 }
 
 /** Records the job's failure on the upload (after BullMQ gave up, or for unrecoverable input). */

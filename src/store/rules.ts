@@ -60,7 +60,7 @@ export async function importRules(prisma: PrismaClient, tenantId: string, yaml: 
     const check = checkRule(rule, macros)
     const document = rule.document ?? i
     if (check.ok) accepted.push({ rule, document })
-    else errors.push({ document, line: check.line ?? null, column: check.column ?? null, field: 'search', message: check.message })
+    else errors.push({ document, line: check.line ?? null, column: check.column ?? null, field: 'search', message: check.reason })
   })
   const macroKeys: string[] = []
   const rules = await prisma.$transaction(async (tx) => {

@@ -1,4 +1,5 @@
 import type pg from 'pg'
+import { withTransaction } from '../db/transaction.js'
 import { writeUploadChunks } from './upload-chunks.js'
 
 /**
@@ -22,9 +23,7 @@ export interface ReceivedUpload {
 }
 
 export async function receiveUpload(pool: pg.Pool, input: NewUpload, body: AsyncIterable<Uint8Array>): Promise<ReceivedUpload> {
-  const client = await pool.connect()
-  try {
-    await client.query('BEGIN')
+  return withTransaction(pool, async (client) => {
     const { rows } = await client.query<{ id: string }>(
       `INSERT INTO uploads (tenant_id, file_name, format_override, status) VALUES ($1, $2, $3, 'QUEUED') RETURNING id`,
       [input.tenantId, input.fileName, input.formatOverride],
@@ -38,12 +37,6 @@ export async function receiveUpload(pool: pg.Pool, input: NewUpload, body: Async
       stored.sha256,
       detectedFormat,
     ])
-    await client.query('COMMIT')
     return { id, sizeBytes: stored.sizeBytes, sha256: stored.sha256, detectedFormat }
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {})
-    throw err
-  } finally {
-    client.release()
-  }
+  })
 }

@@ -27,7 +27,7 @@ export async function run(args: string[]): Promise<number> {
       process.stdout.write(`ok    ${file}: ${rule.name}\n`)
     } else {
       failed++
-      process.stdout.write(`error ${file}: ${rule.name}: search line ${result.line}, column ${result.column}: ${result.message}\n`)
+      process.stdout.write(`error ${file}: ${rule.name}: search line ${result.line}, column ${result.column}: ${result.reason}\n`)
     }
   }
   process.stdout.write(`${loaded.rules.length} rule(s), ${loaded.macros.length} macro(s), ${failed} error(s)\n`)

@@ -1,0 +1,137 @@
+import { mkdtemp, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { fixturePath, readFixture, SEED_RULE_YAML } from '../helpers/fixtures.js'
+import { runCli } from '../helpers/run-cli.js'
+import { createTestDatabase } from '../helpers/test-database.js'
+
+// The `watchpost` command as users run it: a child process, real files, real Postgres.
+
+const SYSMON = fixturePath('logs/sysmon/ngrok-synthetic.xml').pathname
+
+describe('watchpost scan (offline)', () => {
+  it('prints the grouped detections and stats as the documented JSON', async () => {
+    const { code, stdout, stderr } = await runCli(['scan', '--rules', 'src/rules/escu', SYSMON])
+    expect(stderr).toBe('')
+    expect(code).toBe(0)
+    const out = JSON.parse(stdout)
+    expect(Object.keys(out)).toEqual(['detections', 'stats'])
+    expect(out.detections).toHaveLength(4)
+    const d = out.detections.find((x: { fields: { user: string } }) => x.fields.user === 'dave')
+    expect(Object.keys(d)).toEqual(['rule', 'fields', 'count', 'firstTime', 'lastTime', 'risk', 'threatObjects', 'mitre'])
+    expect(d).toMatchObject({
+      rule: { id: 'e2549f2c-0aef-408a-b0c1-e0f270623436', name: 'Windows Ngrok Reverse Proxy Usage' },
+      count: 2,
+      firstTime: '2026-03-16T14:05:09',
+      lastTime: '2026-03-16T14:05:10',
+      risk: [
+        { object: 'dave', type: 'user', score: 20, message: 'A reverse proxy was identified spawning from powershell.exe -  ngrok.exe on endpoint WS-DEV04.corp.example.com by user dave.' },
+        { object: 'WS-DEV04.corp.example.com', type: 'system', score: 20, message: 'A reverse proxy was identified spawning from powershell.exe -  ngrok.exe on endpoint WS-DEV04.corp.example.com by user dave.' },
+      ],
+      threatObjects: [
+        { value: 'powershell.exe', type: 'parent_process_name' },
+        { value: 'ngrok.exe', type: 'process_name' },
+      ],
+      mitre: [
+        { id: 'T1572', name: 'Protocol Tunneling', tactics: ['Command And Control'] },
+        { id: 'T1090', name: 'Proxy', tactics: ['Command And Control'] },
+        { id: 'T1102', name: 'Web Service', tactics: ['Command And Control'] },
+      ],
+    })
+    expect(out.stats).toMatchObject({ events: 39, processEvents: 36, skipped: 3 })
+    expect(out.stats.errors).toEqual([{ file: SYSMON, line: 30, message: 'unexpected end of XML: <Event> not closed (a new <Event> starts on line 31)' }])
+  })
+
+  it('reads standard input with -, uses the bundled rules by default, and prints a table', async () => {
+    const { code, stdout } = await runCli(['scan', '--format', 'table', '-'], { stdin: readFixture('logs/sysmon/ngrok-synthetic.xml') })
+    expect(code).toBe(0)
+    const lines = stdout.split('\n')
+    expect(lines[0]).toMatch(/^rule\s+count\s+firstTime\s+lastTime\s+dest\s+user\s+process$/)
+    expect(lines.filter((l) => l.startsWith('Windows Ngrok Reverse Proxy Usage'))).toHaveLength(4)
+    expect(stdout).toContain('4 detection(s); 39 events read, 36 process events, 3 skipped, 1 error(s)')
+  })
+
+  it('applies a tenant filter macro given with the rules, after grouping', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'wp-rules-'))
+    await writeFile(join(dir, 'rule.yml'), SEED_RULE_YAML)
+    await writeFile(join(dir, 'filter.yml'), 'name: windows_ngrok_reverse_proxy_usage_filter\ndefinition: search user!=svc_tunnel\ndescription: tenant exception\n')
+    const { code, stdout } = await runCli(['scan', '--rules', join(dir, 'rule.yml'), join(dir, 'filter.yml'), SYSMON])
+    expect(code).toBe(0)
+    const users = JSON.parse(stdout).detections.map((d: { fields: { user: string } }) => d.fields.user).sort()
+    expect(users).toEqual(['alice', 'alice', 'dave'])
+  })
+
+  it('reports a rule that does not parse with its position, and exits 1', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'wp-rules-'))
+    await writeFile(join(dir, 'bad.yml'), SEED_RULE_YAML.replace('| `windows_ngrok_reverse_proxy_usage_filter`', '| `windows_ngrok_reverse_proxy_usage_filter`\n    | table dest'))
+    const check = await runCli(['rules', 'check', join(dir, 'bad.yml'), 'src/rules/escu'])
+    expect(check.code).toBe(1)
+    expect(check.stdout).toMatch(/^error .*bad\.yml: Windows Ngrok Reverse Proxy Usage: search line 14, column 3: .*table/m)
+    expect(check.stdout).toMatch(/^ok +src\/rules\/escu\/windows_ngrok_reverse_proxy_usage\.yml: Windows Ngrok Reverse Proxy Usage$/m)
+    const scan = await runCli(['scan', '--rules', join(dir, 'bad.yml'), SYSMON])
+    expect(scan.code).toBe(1)
+    expect(scan.stderr).toMatch(/bad\.yml:14:3: Windows Ngrok Reverse Proxy Usage: .*table/)
+  })
+
+  it('explains usage errors with exit status 2', async () => {
+    expect((await runCli(['scan'])).code).toBe(2)
+    expect((await runCli(['scan', '--format', 'xml', SYSMON])).stderr).toContain('--format must be json or table')
+    expect((await runCli(['frobnicate'])).code).toBe(2)
+  })
+})
+
+describe('watchpost migrate and tenant create', () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>
+  let fresh: string
+  beforeAll(async () => {
+    db = await createTestDatabase()
+    const u = new URL(db.url)
+    fresh = `${db.name}_fresh`
+    u.pathname = `/${fresh}`
+    fresh = u.toString()
+  })
+  afterAll(async () => {
+    const admin = new pg.Client({ connectionString: db.url })
+    await admin.connect()
+    await admin.query(`DROP DATABASE IF EXISTS "${new URL(fresh).pathname.slice(1)}" WITH (FORCE)`)
+    await admin.end()
+    await db?.drop()
+  })
+
+  it('creates and migrates a missing database, then is idempotent', async () => {
+    const first = await runCli(['migrate'], { env: { DATABASE_URL: fresh } })
+    expect(first.code).toBe(0)
+    expect(first.stdout).toMatch(/^created database .*\napplied 20261127000000_init\n/)
+    const again = await runCli(['migrate'], { env: { DATABASE_URL: fresh } })
+    expect(again.stdout).toMatch(/database is up to date/)
+  })
+
+  it('prints exactly {"tenant":{"id","name"},"apiKey"} with --json, and refuses a duplicate name', async () => {
+    const { code, stdout } = await runCli(['tenant', 'create', 'acme', '--json'], { env: { DATABASE_URL: db.url } })
+    expect(code).toBe(0)
+    const out = JSON.parse(stdout)
+    expect(Object.keys(out)).toEqual(['tenant', 'apiKey'])
+    expect(Object.keys(out.tenant)).toEqual(['id', 'name'])
+    expect(out.tenant.name).toBe('acme')
+    expect(out.apiKey).toMatch(/^wp_[a-z0-9]{10}_[A-Za-z0-9_-]{32}$/)
+    const client = new pg.Client({ connectionString: db.url })
+    await client.connect()
+    const { rows } = await client.query('SELECT prefix, hash, role FROM api_keys WHERE tenant_id = $1', [out.tenant.id])
+    await client.end()
+    expect(rows).toHaveLength(1)
+    expect(rows[0].role).toBe('admin')
+    expect(JSON.stringify(rows)).not.toContain(out.apiKey.split('_')[2])
+    const dup = await runCli(['tenant', 'create', 'acme'], { env: { DATABASE_URL: db.url } })
+    expect(dup.code).toBe(1)
+    expect(dup.stderr).toContain('a tenant named "acme" already exists')
+  })
+
+  it('rejects an invalid environment naming the variable', async () => {
+    const { code, stderr } = await runCli(['migrate'], { env: { DATABASE_URL: 'not a url' } })
+    expect(code).toBe(1)
+    expect(stderr).toContain('DATABASE_URL')
+  })
+})
+
