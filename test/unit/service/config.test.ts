@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest'
+import { ConfigError, loadConfig } from '../../../src/config.js'
+
+describe('loadConfig', () => {
+  it('defaults to the local services', () => {
+    expect(loadConfig({})).toEqual({
+      databaseUrl: 'postgresql://postgres@127.0.0.1:5432/watchpost',
+      redisUrl: 'redis://127.0.0.1:6379',
+      port: 4000,
+      host: '0.0.0.0',
+      queuePrefix: 'watchpost',
+      workerConcurrency: 2,
+      maxUploadBytes: 5 * 1024 ** 3,
+      logLevel: 'info',
+      production: false,
+    })
+  })
+
+  it('reads and converts the environment, treating empty values as unset', () => {
+    const c = loadConfig({ PORT: '8080', WORKER_CONCURRENCY: '4', NODE_ENV: 'production', REDIS_URL: '', QUEUE_PREFIX: 'tenant-x' })
+    expect(c).toMatchObject({ port: 8080, workerConcurrency: 4, production: true, redisUrl: 'redis://127.0.0.1:6379', queuePrefix: 'tenant-x' })
+    expect(Object.isFrozen(c)).toBe(true)
+  })
+
+  it('names every invalid variable', () => {
+    const attempt = () => loadConfig({ PORT: '99999', DATABASE_URL: 'nope', LOG_LEVEL: 'loud' })
+    expect(attempt).toThrow(ConfigError)
+    expect(attempt).toThrow(/PORT.*DATABASE_URL|DATABASE_URL.*PORT/)
+    expect(attempt).toThrow(/LOG_LEVEL/)
+  })
+})
