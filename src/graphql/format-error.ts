@@ -11,7 +11,7 @@ import { DomainError } from '../errors.js'
 const PASS_THROUGH = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'PERSISTED_QUERY_NOT_FOUND', 'BAD_REQUEST', 'OPERATION_RESOLUTION_FAILURE'])
 
 export function formatError(formatted: GraphQLFormattedError, error: unknown, onInternal?: (err: unknown) => void): GraphQLFormattedError {
-  const original = domainErrorIn(unwrapResolverError(error))
+  const original = rootCause(unwrapResolverError(error))
   if (original instanceof DomainError) {
     return { message: original.message, locations: formatted.locations, path: formatted.path, extensions: { code: original.code, ...original.details } }
   }
@@ -21,10 +21,16 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown, on
   return { message: 'internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } }
 }
 
-/** The DomainError behind an error, if any: resolvers throw it directly; context creation wraps it. */
-function domainErrorIn(err: unknown): unknown {
-  for (let e = err, depth = 0; e && depth < 5; e = (e as { originalError?: unknown }).originalError, depth++) {
-    if (e instanceof DomainError) return e
+/**
+ * The error that started it all: resolvers throw domain errors directly, but context creation and
+ * graphql-js wrap them (sometimes twice), so follow `originalError` to the end.
+ */
+function rootCause(err: unknown): unknown {
+  let e = err
+  for (let depth = 0; depth < 5; depth++) {
+    const inner = (e as { originalError?: unknown } | null)?.originalError
+    if (!inner) break
+    e = inner
   }
-  return err
+  return e
 }
