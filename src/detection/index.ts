@@ -51,3 +51,8 @@ export { ctime } from './render/ctime.js'
 
 /** The bundled ATT&CK table. */
 export { lookupTechniques, isKnownTechnique, ATTACK_VERSION, type MitreTechnique } from './mitre/attack-table.js'
+
+/** How a WHERE/BY field name maps to an event field (shared with the SQL backend). */
+export { eventFieldOf } from './rule/compile.js'
+/** The `*` wildcard matcher with Splunk's case folding (shared with the SQL backend). */
+export { compileWildcard, type WildcardMatcher } from './match/wildcard.js'
