@@ -1,0 +1,44 @@
+import type { ProcessEvent } from '../detection/event.js'
+
+/**
+ * The vocabulary of the ingest layer: what a reader yields for every line or event of an upload.
+ * Parsing never throws on bad input; malformed data becomes an `error` item with its line.
+ */
+
+/** Formats a client may name for an upload; `'auto'` decides per line from the content. */
+export const LOG_FORMATS = ['windows-xml', 'ndjson'] as const
+export type LogFormat = (typeof LOG_FORMATS)[number]
+
+/** The process-creation sources Watchpost normalizes into CIM `Endpoint.Processes`. */
+export type EventSource = 'sysmon' | 'security-4688' | 'crowdstrike'
+
+export type IngestItem =
+  /** `key` identifies the raw event within its source (for de-duplication and drill-down). */
+  | { kind: 'event'; event: ProcessEvent; source: EventSource; key: string; line: number }
+  /** A well-formed event that is not a process creation: counted, not an error. */
+  | { kind: 'skipped'; line: number; source: EventSource | 'other'; reason: string }
+  /** Malformed input; `line` is the 1-based line where the bad event (or line) starts. */
+  | { kind: 'error'; line: number; message: string }
+
+export interface IngestBatch {
+  items: IngestItem[]
+}
+
+export interface ReadOptions {
+  /** Default `'auto'`: each line is XML if it starts with `<`, JSON if it starts with `{`. */
+  format?: LogFormat | 'auto'
+  /** The aidmaster lookup: CrowdStrike agent id → host name (the add-on's `aid_computer_name`). */
+  crowdstrikeHosts?: (aid: string) => string | undefined
+  /** Items per yielded batch (default 1000). */
+  batchSize?: number
+  /** Cap on the bytes a gzip upload may inflate to (default 4 GiB); exceeding it is an error. */
+  maxDecompressedBytes?: number
+  /**
+   * Longest accepted line in bytes (default 8 MiB), and the cap (in characters) on one
+   * multi-line XML event; anything longer is reported and skipped, so memory stays bounded.
+   */
+  maxLineBytes?: number
+}
+
+/** Where finished items go; the readers append and the batcher drains. */
+export type ItemSink = IngestItem[]

@@ -1,0 +1,163 @@
+import { SaxesParser, type SaxesTagPlain } from 'saxes'
+import { newWinEventRecord, setAttr, setData, setText, SYSTEM_TEXT, type WinEventRecord } from './win-event.js'
+
+/**
+ * The strict path: saxes (well-formedness checked, errors with line:column) collecting the same
+ * records as the fast path. One instance is reused; `begin` starts a new fragment whose first
+ * line is `firstLine` of the upload, so positions in errors are upload positions. Fragment mode
+ * allows several events and an `<Events>` wrapper; text outside events is rejected here because
+ * saxes' fragment mode would accept it.
+ */
+
+export interface ParsedEvent {
+  record: WinEventRecord
+  line: number
+}
+
+export interface XmlProblem {
+  line: number
+  message: string
+}
+
+type Capture = { kind: 'system'; element: string } | { kind: 'data'; name: string }
+
+export class StrictEventParser {
+  private readonly parser = new SaxesParser({ xmlns: false, fragment: true, position: true })
+  private lineOffset = 0
+  private stack: string[] = []
+  private event: WinEventRecord | null = null
+  private eventDepth = 0
+  private eventLine = 0
+  private tagLine = 0
+  private section = ''
+  private capture: Capture | null = null
+  private captureDepth = 0
+  private text = ''
+  private muted = false
+  private dirty = false
+  /** Events completed since `begin`, in order. */
+  events: ParsedEvent[] = []
+  /** The first error since `begin`; later ones are consequences. */
+  error: XmlProblem | null = null
+
+  constructor() {
+    const p = this.parser
+    p.on('opentagstart', () => (this.tagLine = p.line))
+    p.on('opentag', (tag) => this.open(tag))
+    p.on('closetag', () => this.close())
+    p.on('text', (t) => this.onText(t))
+    p.on('cdata', (t) => this.onText(t))
+    p.on('error', (err) => this.fail(err.message))
+  }
+
+  /** Starts a new fragment; the parser's line 1 is the upload's `firstLine`. */
+  begin(firstLine: number): void {
+    if (this.dirty) this.reset()
+    this.lineOffset = firstLine - 1
+    this.stack = []
+    this.event = null
+    this.capture = null
+    this.events = []
+    this.error = null
+  }
+
+  write(text: string): void {
+    this.dirty = true
+    this.parser.write(text)
+  }
+
+  /** Ends the fragment: unclosed elements become an error. */
+  finish(): void {
+    this.dirty = false
+    this.parser.close()
+  }
+
+  /** Drops whatever is in progress without reporting it (after an error, or on abandon). */
+  reset(): void {
+    this.muted = true
+    this.parser.close()
+    this.muted = false
+    this.dirty = false
+    this.stack = []
+    this.event = null
+  }
+
+  /** Whether an `<Event>` is open, and the upload line where it started. */
+  get openEventLine(): number | null {
+    return this.event === null ? null : this.eventLine
+  }
+
+  get depth(): number {
+    return this.stack.length
+  }
+
+  private open(tag: SaxesTagPlain): void {
+    const depth = this.stack.length
+    this.stack.push(tag.name)
+    if (this.event === null) {
+      if (tag.name === 'Events' && this.stack.every((n) => n === 'Events')) return
+      if (tag.name !== 'Event') {
+        this.parser.fail(`unexpected <${tag.name}> outside <Event>`)
+        return
+      }
+      this.event = newWinEventRecord()
+      this.eventDepth = depth
+      this.eventLine = this.tagLine + this.lineOffset
+      return
+    }
+    const level = depth - this.eventDepth
+    if (level === 1) this.section = tag.name
+    if (level !== 2 || this.capture !== null) return
+    if (this.section === 'System') {
+      for (const [name, value] of Object.entries(tag.attributes)) setAttr(this.event, tag.name, name, value)
+      if (SYSTEM_TEXT[tag.name] !== undefined) this.startCapture({ kind: 'system', element: tag.name }, depth)
+    } else if (this.section === 'EventData' && tag.name === 'Data') {
+      const name = tag.attributes['Name']
+      if (name !== undefined) this.startCapture({ kind: 'data', name }, depth)
+    }
+  }
+
+  private startCapture(capture: Capture, depth: number): void {
+    this.capture = capture
+    this.captureDepth = depth
+    this.text = ''
+  }
+
+  private close(): void {
+    const depth = this.stack.length - 1
+    this.stack.pop()
+    const event = this.event
+    if (event === null) return
+    const capture = this.capture
+    if (capture !== null && depth === this.captureDepth) {
+      if (capture.kind === 'system') setText(event, capture.element, this.text)
+      else setData(event, capture.name, this.text)
+      this.capture = null
+    }
+    if (depth === this.eventDepth) {
+      if (this.error === null) this.events.push({ record: event, line: this.eventLine })
+      this.event = null
+    }
+  }
+
+  private onText(t: string): void {
+    if (this.capture !== null) this.text += t
+    else if (this.event === null && this.error === null && !this.muted) {
+      const start = t.search(/\S/)
+      if (start < 0) return
+      // saxes reports text when it ends; the error belongs to the line where it starts.
+      let newlines = 0
+      for (let i = t.indexOf('\n', start); i >= 0; i = t.indexOf('\n', i + 1)) newlines++
+      const line = this.parser.line - newlines + this.lineOffset
+      this.error = { line, message: `XML error at line ${line}: text outside <Event>: ${JSON.stringify(t.trim().slice(0, 40))}` }
+    }
+  }
+
+  private fail(message: string): void {
+    if (this.muted || this.error !== null) return
+    const m = /^(\d+):(\d+): (.*)$/s.exec(message)
+    const line = m ? Number(m[1]) + this.lineOffset : this.lineOffset + 1
+    const text = m ? `XML error at line ${line}, column ${Number(m[2])}: ${m[3]}` : message
+    this.error = { line: this.event === null ? line : this.eventLine, message: text }
+  }
+}
