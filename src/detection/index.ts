@@ -56,3 +56,8 @@ export { lookupTechniques, isKnownTechnique, ATTACK_VERSION, type MitreTechnique
 export { eventFieldOf } from './rule/compile.js'
 /** The `*` wildcard matcher with Splunk's case folding (shared with the SQL backend). */
 export { compileWildcard, type WildcardMatcher } from './match/wildcard.js'
+
+/** A normalized, human-readable form of a WHERE tree. */
+export { formatWhere } from './explain/format-where.js'
+/** Which WHERE terms an event satisfied, field by field. */
+export { explainMatch, type TermExplanation } from './explain/explain-match.js'

@@ -5,6 +5,7 @@ import type { Logger } from 'pino'
 import { formatError } from './format-error.js'
 import type { RequestContext } from './context.js'
 import { detectionResolvers } from './resolvers/detections.js'
+import { ruleLabResolvers } from './resolvers/rule-lab.js'
 import { ruleResolvers } from './resolvers/rules.js'
 import { uploadResolvers } from './resolvers/uploads.js'
 import { DateTimeScalar, JsonScalar } from './scalars.js'
@@ -16,9 +17,9 @@ export const resolvers = {
   DateTime: DateTimeScalar,
   JSON: JsonScalar,
   Upload: GraphQLUpload,
-  Query: { ...ruleResolvers.Query, ...uploadResolvers.Query, ...detectionResolvers.Query },
-  Mutation: { ...ruleResolvers.Mutation, ...uploadResolvers.Mutation },
-  Rule: ruleResolvers.Rule,
+  Query: { ...ruleResolvers.Query, ...ruleLabResolvers.Query, ...uploadResolvers.Query, ...detectionResolvers.Query },
+  Mutation: { ...ruleResolvers.Mutation, ...ruleLabResolvers.Mutation, ...uploadResolvers.Mutation },
+  Rule: { ...ruleResolvers.Rule, ...ruleLabResolvers.Rule },
   LogUpload: uploadResolvers.LogUpload,
   Detection: detectionResolvers.Detection,
   RiskObject: detectionResolvers.RiskObject,

@@ -15,3 +15,5 @@ export { buildGroupedQuery, type QueryScope, type SqlQuery } from './grouped-que
 export { partialGroupsOf, type GroupedQueryRow } from './partial-groups.js'
 /** Query + grouping into GroupedRows. */
 export { runGroupedQuery } from './run-grouped-query.js'
+/** One stored event behind a grouped row (for explanations). */
+export { findSampleEvent } from './sample-event.js'

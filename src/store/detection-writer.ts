@@ -8,6 +8,7 @@ import type pg from 'pg'
 
 export interface DetectionContributionInput {
   ruleId: string
+  ruleRevision: number
   groupKey: string
   fields: Record<string, string>
   count: number
@@ -40,10 +41,10 @@ export async function writeContributions(
 ): Promise<number> {
   if (rows.length === 0) return 0
   await client.query(
-    `INSERT INTO detections (tenant_id, rule_id, group_key, fields)
-     SELECT $1, r, k, f FROM unnest($2::uuid[], $3::text[], $4::json[]) AS t(r, k, f)
-     ON CONFLICT (tenant_id, rule_id, group_key) DO NOTHING`,
-    [tenantId, rows.map((r) => r.ruleId), rows.map((r) => r.groupKey), rows.map((r) => JSON.stringify(r.fields))],
+    `INSERT INTO detections (tenant_id, rule_id, group_key, fields, rule_revision)
+     SELECT $1, r, k, f, v FROM unnest($2::uuid[], $3::text[], $4::json[], $5::int[]) AS t(r, k, f, v)
+     ON CONFLICT (tenant_id, rule_id, group_key) DO UPDATE SET rule_revision = GREATEST(detections.rule_revision, excluded.rule_revision)`,
+    [tenantId, rows.map((r) => r.ruleId), rows.map((r) => r.groupKey), rows.map((r) => JSON.stringify(r.fields)), rows.map((r) => r.ruleRevision)],
   )
   // Lock the detections in a fixed order: concurrent uploads touching the same groups then take
   // turns, and each recompute below sees the other's committed contributions.
@@ -56,13 +57,14 @@ export async function writeContributions(
   const idOf = new Map(ids.map((r) => [`${r.rule_id}\u0000${r.group_key}`, r.id]))
   const detectionIds = rows.map((r) => idOf.get(`${r.ruleId}\u0000${r.groupKey}`)!)
   await client.query(
-    `INSERT INTO detection_contributions (detection_id, upload_id, tenant_id, count, first_time, last_time)
-     SELECT d, $2, $1, c, f, l FROM unnest($3::uuid[], $4::bigint[], $5::timestamptz[], $6::timestamptz[]) AS t(d, c, f, l)
+    `INSERT INTO detection_contributions (detection_id, upload_id, tenant_id, count, first_time, last_time, rule_revision)
+     SELECT d, $2, $1, c, f, l, v FROM unnest($3::uuid[], $4::bigint[], $5::timestamptz[], $6::timestamptz[], $7::int[]) AS t(d, c, f, l, v)
      ON CONFLICT (detection_id, upload_id) DO UPDATE
        SET count = detection_contributions.count + excluded.count,
            first_time = LEAST(detection_contributions.first_time, excluded.first_time),
-           last_time = GREATEST(detection_contributions.last_time, excluded.last_time)`,
-    [tenantId, uploadId, detectionIds, rows.map((r) => r.count), rows.map((r) => iso(r.firstTime)), rows.map((r) => iso(r.lastTime))],
+           last_time = GREATEST(detection_contributions.last_time, excluded.last_time),
+           rule_revision = excluded.rule_revision`,
+    [tenantId, uploadId, detectionIds, rows.map((r) => r.count), rows.map((r) => iso(r.firstTime)), rows.map((r) => iso(r.lastTime)), rows.map((r) => r.ruleRevision)],
   )
   await writeRiskEvents(client, tenantId, uploadId, rows, detectionIds)
   await recomputeDetections(client, detectionIds)
@@ -76,11 +78,12 @@ async function writeRiskEvents(
   rows: DetectionContributionInput[],
   detectionIds: string[],
 ): Promise<void> {
-  const cols = { d: [] as string[], r: [] as string[], o: [] as string[], t: [] as string[], s: [] as number[], m: [] as string[], th: [] as string[], mi: [] as string[], time: [] as (string | null)[] }
+  const cols = { d: [] as string[], r: [] as string[], v: [] as number[], o: [] as string[], t: [] as string[], s: [] as number[], m: [] as string[], th: [] as string[], mi: [] as string[], time: [] as (string | null)[] }
   rows.forEach((row, i) => {
     for (const risk of row.risk) {
       cols.d.push(detectionIds[i]!)
       cols.r.push(row.ruleId)
+      cols.v.push(row.ruleRevision)
       cols.o.push(risk.object)
       cols.t.push(risk.type)
       cols.s.push(risk.score)
@@ -92,11 +95,11 @@ async function writeRiskEvents(
   })
   if (cols.d.length === 0) return
   await client.query(
-    `INSERT INTO risk_events (tenant_id, upload_id, detection_id, rule_id, risk_object, risk_object_type, risk_score, risk_message, threat_objects, mitre_techniques, time)
-     SELECT $1, $2, d, r, o, t, s, m, th, mi::text[], COALESCE(tm, now())
-     FROM unnest($3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::int[], $8::text[], $9::jsonb[], $10::text[], $11::timestamptz[]) AS x(d, r, o, t, s, m, th, mi, tm)
+    `INSERT INTO risk_events (tenant_id, upload_id, detection_id, rule_id, risk_object, risk_object_type, risk_score, risk_message, threat_objects, mitre_techniques, time, rule_revision)
+     SELECT $1, $2, d, r, o, t, s, m, th, mi::text[], COALESCE(tm, now()), v
+     FROM unnest($3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::int[], $8::text[], $9::jsonb[], $10::text[], $11::timestamptz[], $12::int[]) AS x(d, r, o, t, s, m, th, mi, tm, v)
      ON CONFLICT (detection_id, upload_id, risk_object_type, risk_object) DO UPDATE SET time = GREATEST(risk_events.time, excluded.time)`,
-    [tenantId, uploadId, cols.d, cols.r, cols.o, cols.t, cols.s, cols.m, cols.th, cols.mi, cols.time],
+    [tenantId, uploadId, cols.d, cols.r, cols.o, cols.t, cols.s, cols.m, cols.th, cols.mi, cols.time, cols.v],
   )
 }
 

@@ -8,6 +8,7 @@ import { isUuid } from './rules.js'
 export interface DetectionRecord {
   id: string
   ruleId: string
+  ruleRevision: number
   fields: Record<string, string>
   count: number
   firstTime: Date | null
@@ -34,6 +35,7 @@ export interface DetectionPage {
 interface Row {
   id: string
   rule_id: string
+  rule_revision: number
   fields: Record<string, string>
   count: string
   first_time: Date | null
@@ -69,7 +71,7 @@ export async function queryDetections(pool: pg.Pool, q: DetectionQuery): Promise
   params.push(q.first + 1)
   const [page, total] = await Promise.all([
     pool.query<Row>(
-      `SELECT id, rule_id, fields, count, first_time, last_time FROM detections
+      `SELECT id, rule_id, rule_revision, fields, count, first_time, last_time FROM detections
        WHERE ${where.sql}${keyset} ORDER BY last_time DESC, id DESC LIMIT $${params.length}`,
       params,
     ),
@@ -79,7 +81,7 @@ export async function queryDetections(pool: pg.Pool, q: DetectionQuery): Promise
   return {
     records: rows.map((r) => ({
       cursor: encodeCursor(String(r.last_time?.getTime() ?? 0), r.id),
-      record: { id: r.id, ruleId: r.rule_id, fields: r.fields, count: Number(r.count), firstTime: r.first_time, lastTime: r.last_time },
+      record: { id: r.id, ruleId: r.rule_id, ruleRevision: r.rule_revision, fields: r.fields, count: Number(r.count), firstTime: r.first_time, lastTime: r.last_time },
     })),
     hasNextPage: page.rows.length > q.first,
     totalCount: Number(total.rows[0]!.n),

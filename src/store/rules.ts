@@ -2,6 +2,7 @@ import type { Prisma } from '../generated/prisma/client.js'
 import type { PrismaClient } from '../db/prisma.js'
 import {
   checkRule,
+  lookupTechniques,
   createMacroSet,
   parseRuleDocuments,
   type MacroDefinition,
@@ -75,14 +76,7 @@ export async function importRules(prisma: PrismaClient, tenantId: string, yaml: 
     }
     const out: RuleRow[] = []
     for (const { rule } of accepted) {
-      const data = { name: rule.name, version: rule.version ?? null, yaml: rule.yaml, definition: rule as unknown as Prisma.InputJsonValue }
-      out.push(
-        await tx.rule.upsert({
-          where: { tenantId_escuId: { tenantId, escuId: rule.id } },
-          create: { tenantId, escuId: rule.id, ...data },
-          update: data,
-        }),
-      )
+      out.push(await upsertRuleRevision(tx, tenantId, rule))
     }
     return out
   })
@@ -90,8 +84,71 @@ export async function importRules(prisma: PrismaClient, tenantId: string, yaml: 
   return { rules, macros: macroKeys, errors }
 }
 
-export async function listRules(prisma: PrismaClient, tenantId: string): Promise<RuleRow[]> {
-  return prisma.rule.findMany({ where: { tenantId }, orderBy: [{ name: 'asc' }, { id: 'asc' }] })
+type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0]
+
+/**
+ * Creates the rule, or records a new revision when the YAML changed. Importing the same YAML
+ * again changes nothing, so re-running an import is harmless.
+ */
+async function upsertRuleRevision(tx: Tx, tenantId: string, rule: RuleDefinition): Promise<RuleRow> {
+  const definition = rule as unknown as Prisma.InputJsonValue
+  const existing = await tx.rule.findUnique({ where: { tenantId_escuId: { tenantId, escuId: rule.id } } })
+  if (existing && existing.yaml === rule.yaml) return existing
+  const revision = existing ? existing.revision + 1 : 1
+  const data = { name: rule.name, version: rule.version ?? null, yaml: rule.yaml, definition, revision }
+  const row = existing
+    ? await tx.rule.update({ where: { id: existing.id }, data })
+    : await tx.rule.create({ data: { tenantId, escuId: rule.id, ...data } })
+  await tx.ruleVersion.create({ data: { ruleId: row.id, tenantId, revision, version: rule.version ?? null, yaml: rule.yaml, definition } })
+  return row
+}
+
+export interface RuleFilter {
+  mitreTechnique?: string | null
+  tactic?: string | null
+  analyticStory?: string | null
+  type?: string | null
+  status?: string | null
+  enabled?: boolean | null
+  search?: string | null
+}
+
+/** The tenant's rules by name, filtered on their ESCU metadata (case-insensitive). */
+export async function listRules(prisma: PrismaClient, tenantId: string, filter: RuleFilter = {}): Promise<RuleRow[]> {
+  const rows = await prisma.rule.findMany({
+    where: { tenantId, ...(filter.enabled != null ? { enabled: filter.enabled } : {}) },
+    orderBy: [{ name: 'asc' }, { id: 'asc' }],
+  })
+  const eq = (a: string | null | undefined, b: string): boolean => (a ?? '').toLowerCase() === b.toLowerCase()
+  return rows.filter((row) => {
+    const d = row.definition as unknown as RuleDefinition
+    if (filter.mitreTechnique && !d.tags.mitreAttackIds.some((t) => eq(t, filter.mitreTechnique!))) return false
+    if (filter.tactic && !lookupTechniques(d.tags.mitreAttackIds).some((t) => t.tactics.some((x) => eq(x, filter.tactic!)))) return false
+    if (filter.analyticStory && !d.tags.analyticStories.some((s) => eq(s, filter.analyticStory!))) return false
+    if (filter.type && !eq(d.type, filter.type)) return false
+    if (filter.status && !eq(d.status, filter.status)) return false
+    if (filter.search && !row.name.toLowerCase().includes(filter.search.toLowerCase())) return false
+    return true
+  })
+}
+
+/** Deletes a rule with its history, fixtures, detections and risk events. */
+export async function deleteRule(prisma: PrismaClient, tenantId: string, id: string): Promise<string> {
+  const rule = await findRule(prisma, tenantId, id)
+  if (!rule) throw new NotFoundError('Rule', id)
+  await prisma.$transaction(async (tx) => {
+    await tx.riskEvent.deleteMany({ where: { tenantId, ruleId: rule.id } })
+    const detections = await tx.detection.findMany({ where: { tenantId, ruleId: rule.id }, select: { id: true } })
+    await tx.detectionContribution.deleteMany({ where: { detectionId: { in: detections.map((d) => d.id) } } })
+    await tx.detection.deleteMany({ where: { tenantId, ruleId: rule.id } })
+    await tx.rule.delete({ where: { id: rule.id } })
+  })
+  return rule.id
+}
+
+/** The rules' YAML exactly as imported, as one multi-document stream. */
+export function exportRulesYaml(rules: RuleRow[]): string {
+  return rules.map((r) => (r.yaml.endsWith('\n') ? r.yaml : r.yaml + '\n')).join('---\n')
 }
 
 export async function findRule(prisma: PrismaClient, tenantId: string, id: string): Promise<RuleRow | null> {

@@ -5,6 +5,7 @@ import { loadMacroSet } from './rules.js'
 /** A compiled rule together with the id of its row, so detections can reference it. */
 export interface TenantRule {
   ruleId: string
+  revision: number
   compiled: CompiledRule
 }
 
@@ -23,7 +24,7 @@ export async function loadEnabledRules(prisma: PrismaClient, tenantId: string): 
   const out: LoadedRules = { rules: [], failures: [] }
   for (const row of rows) {
     try {
-      out.rules.push({ ruleId: row.id, compiled: compileRule(row.definition as unknown as RuleDefinition, macros) })
+      out.rules.push({ ruleId: row.id, revision: row.revision, compiled: compileRule(row.definition as unknown as RuleDefinition, macros) })
     } catch (err) {
       out.failures.push({ ruleId: row.id, name: row.name, message: (err as Error).message })
     }
