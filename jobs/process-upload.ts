@@ -72,7 +72,7 @@ async function ingestAndDetect(
 ): Promise<{ stats: IngestStats; contributions: DetectionContributionInput[] }> {
   const { rules } = await loadEnabledRules(deps.prisma, job.tenantId)
   const aggregator = new DetectionAggregator(rules.map((r) => r.compiled))
-  const ruleIdOf = new Map(rules.map((r) => [r.compiled, r.ruleId]))
+  const tenantRuleOf = new Map(rules.map((r) => [r.compiled, r]))
   const stats = newIngestStats()
   const progress = trackProgress(deps.pool, job.uploadId, deps.progressIntervalMs ?? 1_000)
   async function* events(): AsyncGenerator<StoredEvent[]> {
@@ -95,7 +95,8 @@ async function ingestAndDetect(
   const contributions = aggregator.rows().map((row): DetectionContributionInput => {
     const view = describeDetection(row)
     return {
-      ruleId: ruleIdOf.get(row.rule)!,
+      ruleId: tenantRuleOf.get(row.rule)!.ruleId,
+      ruleRevision: tenantRuleOf.get(row.rule)!.revision,
       groupKey: row.key,
       fields: row.fields,
       count: row.count,
