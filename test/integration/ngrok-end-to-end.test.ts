@@ -261,3 +261,28 @@ describe('ngrok rule end to end', () => {
     expect(res.data!.setRuleEnabled).toEqual({ id: ruleId, enabled: false })
   })
 })
+
+describe('malformed HTTP requests', () => {
+  let svc: TestService
+  beforeAll(async () => {
+    svc = await startTestService({ worker: false })
+  })
+  afterAll(async () => {
+    await svc?.close()
+  })
+
+  it('answers a body that is not JSON with a JSON error, not an HTML stack trace', async () => {
+    const res = await fetch(`${svc.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": "{\n rules { id } }"}' })
+    expect(res.status).toBe(400)
+    expect(res.headers.get('content-type')).toMatch(/application\/json/)
+    const body = (await res.json()) as { errors: { message: string; extensions: { code: string } }[] }
+    expect(body.errors[0]!.extensions.code).toBe('BAD_REQUEST')
+    expect(body.errors[0]!.message).toMatch(/not valid JSON/)
+    expect(JSON.stringify(body)).not.toMatch(/node_modules|at JSON\.parse/)
+  })
+
+  it('checks the API key before reading an upload body', async () => {
+    const res = await fetch(`${svc.url}/v1/uploads?format=evtx`, { method: 'POST', body: 'x', headers: { authorization: 'Bearer nope' } })
+    expect(res.status).toBe(401)
+  })
+})
