@@ -13,7 +13,6 @@ export interface LoadedRuleFiles {
   errors: (RuleIssue & { file: string })[]
 }
 
-export const BUNDLED_RULES_DIR = new URL('../rules/escu/', import.meta.url)
 
 const isYaml = (name: string): boolean => /\.ya?ml$/i.test(name)
 

@@ -162,3 +162,39 @@ describe('rule management', () => {
     expect(again.errors?.[0]?.extensions?.code).toBe('NOT_FOUND')
   })
 })
+
+describe('bundled content', () => {
+  let svc: TestService
+  let key: string
+  const gql = <T = any>(query: string, variables?: Record<string, unknown>) => graphql<T>(svc.url, key, query, variables)
+  beforeAll(async () => {
+    svc = await startTestService({ worker: false })
+    key = (await createTestTenant(svc.databaseUrl, 'starter')).apiKey
+  })
+  afterAll(async () => {
+    await svc?.close()
+  })
+
+  it('lists the bundled rules, enables them all in one call, and every one passes its fixtures', async () => {
+    const before = await gql('{ bundledRules { escuId name file rule { id } } }')
+    const bundled = before.data.bundledRules
+    expect(bundled.length).toBeGreaterThanOrEqual(16)
+    expect(bundled.find((b: any) => b.file === 'windows_ngrok_reverse_proxy_usage.yml')).toMatchObject({ escuId: 'e2549f2c-0aef-408a-b0c1-e0f270623436', rule: null })
+    const enabled = await gql('mutation { enableBundledRules { id escuId enabled fixtures { kind } } }')
+    expect(enabled.errors).toBeUndefined()
+    expect(enabled.data.enableBundledRules).toHaveLength(bundled.length)
+    for (const rule of enabled.data.enableBundledRules) {
+      expect(rule.enabled).toBe(true)
+      expect(rule.fixtures.map((f: { kind: string }) => f.kind).sort()).toEqual(['TRUE_NEGATIVE', 'TRUE_POSITIVE'])
+      const tested = await gql('query ($id: ID!) { testRule(id: $id) { passed fixtures { name passed detections } } }', { id: rule.id })
+      expect(tested.data.testRule.passed, `${rule.escuId}: ${JSON.stringify(tested.data.testRule.fixtures)}`).toBe(true)
+    }
+    const after = await gql('{ bundledRules { rule { id enabled } } }')
+    expect(after.data.bundledRules.every((b: any) => b.rule?.enabled === true)).toBe(true)
+    // Enabling again is harmless: no new revision, same rules.
+    const again = await gql('mutation ($ids: [String!]) { enableBundledRules(escuIds: $ids) { revision } }', { ids: ['e2549f2c-0aef-408a-b0c1-e0f270623436'] })
+    expect(again.data.enableBundledRules).toEqual([{ revision: 1 }])
+    const wrong = await gql('mutation { enableBundledRules(escuIds: ["nope"]) { id } }')
+    expect(wrong.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT')
+  })
+})

@@ -1,3 +1,4 @@
+import { enableBundledRules, listBundledForTenant } from '../../services/bundled-content.js'
 import { explainDetection } from '../../services/explain-detection.js'
 import { validateRuleYaml } from '../../services/draft-rule.js'
 import { previewRule, ruleImpact } from '../../services/rule-lab.js'
@@ -16,6 +17,7 @@ export const ruleLabResolvers = {
       previewRule(ctx.deps, requireTenant(ctx, 'read').tenantId, args.yaml, args.uploadId),
     ruleImpact: (_: unknown, args: { id: string; yaml: string; uploadId: string }, ctx: RequestContext) =>
       ruleImpact(ctx.deps, requireTenant(ctx, 'read').tenantId, args.id, args.yaml, args.uploadId),
+    bundledRules: (_: unknown, __: unknown, ctx: RequestContext) => listBundledForTenant(ctx.deps.prisma, requireTenant(ctx, 'read').tenantId),
     testRule: (_: unknown, args: { id: string }, ctx: RequestContext) => testRule(ctx.deps.prisma, requireTenant(ctx, 'read').tenantId, args.id),
     explainDetection: async (_: unknown, args: { id: string }, ctx: RequestContext) => {
       const { tenantId } = requireTenant(ctx, 'read')
@@ -29,6 +31,8 @@ export const ruleLabResolvers = {
     },
   },
   Mutation: {
+    enableBundledRules: (_: unknown, args: { escuIds?: string[] | null }, ctx: RequestContext) =>
+      enableBundledRules(ctx.deps.prisma, requireTenant(ctx, 'write-rules').tenantId, args.escuIds ?? null),
     setRuleFixtures: (_: unknown, args: { id: string; fixtures: FixtureInput[] }, ctx: RequestContext) =>
       setRuleFixtures(ctx.deps.prisma, requireTenant(ctx, 'write-rules').tenantId, args.id, args.fixtures),
   },
