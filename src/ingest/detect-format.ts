@@ -1,10 +1,13 @@
+import { Buffer } from 'node:buffer'
 import { constants, gunzipSync } from 'node:zlib'
+import { sniffEncoding } from './bytes/encoding.js'
 import type { LogFormat } from './types.js'
 
 /**
  * Names the format of an upload from its first bytes, never from its file name: `<` after an
- * optional BOM and whitespace is Windows XML, `{` is JSON lines. A gzip head is partially
- * inflated first. Anything else is `'unknown'` (the reader still reports each bad line).
+ * optional BOM and whitespace is Windows XML, `{` is JSON. A gzip head is partially inflated
+ * first, and UTF-16 (with a BOM, or `<`/`{` next to a NUL) is decoded as the reader would.
+ * Anything else is `'unknown'` (the reader still reports each bad line).
  */
 
 export type DetectedFormat = LogFormat | 'unknown'
@@ -13,6 +16,20 @@ export type DetectedFormat = LogFormat | 'unknown'
 const GZIP_PROBE_BYTES = 4096
 
 export const isGzip = (head: Uint8Array): boolean => head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b
+
+function firstCharacter(bytes: Uint8Array): string {
+  const encoding = sniffEncoding(bytes)
+  let text: string
+  if (encoding === 'utf8') text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1')
+  else {
+    const units = Buffer.from(bytes.subarray(0, bytes.byteLength & ~1))
+    if (encoding === 'utf16be') units.swap16()
+    text = units.toString('utf16le')
+  }
+  const start = text.startsWith('\uFEFF') ? 1 : text.startsWith('\xEF\xBB\xBF') ? 3 : 0
+  const m = /[^ \t\r\n]/.exec(text.slice(start))
+  return m === null ? '' : m[0]
+}
 
 export function detectFormat(head: Uint8Array): DetectedFormat {
   let bytes = head
@@ -24,9 +41,6 @@ export function detectFormat(head: Uint8Array): DetectedFormat {
       return 'unknown'
     }
   }
-  let i = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0
-  while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x09 || bytes[i] === 0x0a || bytes[i] === 0x0d)) i++
-  if (bytes[i] === 0x3c) return 'windows-xml'
-  if (bytes[i] === 0x7b) return 'ndjson'
-  return 'unknown'
+  const c = firstCharacter(bytes)
+  return c === '<' ? 'windows-xml' : c === '{' ? 'ndjson' : 'unknown'
 }

@@ -1,9 +1,9 @@
 /**
- * The ingest layer: raw log uploads (Windows XML — Sysmon EventID 1 and Security 4688 — and
- * CrowdStrike FDR JSON, optionally gzip) streamed into CIM `Endpoint.Processes` events. This is
- * the only import path for other modules.
+ * The ingest layer: raw log uploads (Windows events — Sysmon EventID 1 and Security 4688 — as XML
+ * or in the common JSON renderings, and CrowdStrike FDR JSON; optionally gzip, UTF-8 or UTF-16)
+ * streamed into CIM `Endpoint.Processes` events. This is the only import path for other modules.
  */
 export { readEventBatches } from './read-event-batches.js'
 export { detectFormat, isGzip, type DetectedFormat } from './detect-format.js'
-export { foldIngestItems, newIngestStats, MAX_KEPT_ERRORS, type IngestStats } from './stats.js'
+export { foldIngestItems, newIngestStats, MAX_KEPT_ERRORS, MAX_SKIPPED_KINDS, type IngestStats } from './stats.js'
 export { LOG_FORMATS, type EventSource, type IngestBatch, type IngestItem, type LogFormat, type ReadOptions } from './types.js'

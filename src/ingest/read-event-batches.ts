@@ -1,22 +1,24 @@
 import { isGzip } from './detect-format.js'
+import { sniffEncoding, utf16LittleEndian } from './bytes/encoding.js'
 import { DecompressionError, gunzipBounded } from './bytes/gunzip.js'
 import { LineSplitter, type LineHandler } from './bytes/line-splitter.js'
 import { peek } from './bytes/peek.js'
-import { jsonLineItem } from './crowdstrike/json-line.js'
-import type { IngestBatch, IngestItem, ReadOptions } from './types.js'
+import { JsonReader } from './json/reader.js'
+import { errorItem, type IngestBatch, type IngestItem, type ReadOptions } from './types.js'
 import { WindowsXmlReader } from './xml/reader.js'
 
 /**
- * The streaming reader: bytes (gzip inflated on the fly) → lines → XML or JSON readers → items,
- * yielded in batches. Memory is bounded by one input slice, one line and one batch; the upload
- * is never decoded as a whole. Bad input never throws: it becomes `error` items with line numbers
- * and reading continues. Only failures of `input` itself propagate.
+ * The streaming reader: bytes (gzip inflated, UTF-16 re-chunked, on the fly) → lines → XML or
+ * JSON readers → items, yielded in batches. Memory is bounded by one input slice, one line (or
+ * one capped multi-line event) and one batch; the upload is never decoded as a whole. Bad input
+ * never throws: it becomes `error` items with line numbers and byte offsets, and reading
+ * continues. Only failures of `input` itself propagate.
  */
 
 const DEFAULT_BATCH_SIZE = 1000
 const DEFAULT_MAX_LINE_BYTES = 8 * 1024 * 1024
 const DEFAULT_MAX_DECOMPRESSED_BYTES = 4 * 1024 * 1024 * 1024
-/** Large input chunks are processed in slices of this size, so a batch is yielded at least this often. */
+/** Large input chunks are processed in slices of this size (even: UTF-16 stays aligned), so a batch is yielded at least this often. */
 const SLICE_BYTES = 1024 * 1024
 
 const firstNonSpace = (t: string): number => {
@@ -33,35 +35,45 @@ const BRACE = 0x7b
 export async function* readEventBatches(input: AsyncIterable<Uint8Array>, options: ReadOptions = {}): AsyncGenerator<IngestBatch> {
   const format = options.format ?? 'auto'
   const batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH_SIZE)
-  const hosts = options.crowdstrikeHosts
   const out: IngestItem[] = []
   const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES
   const xml = new WindowsXmlReader(out, maxLineBytes)
+  const json = new JsonReader(out, maxLineBytes, options.crowdstrikeHosts)
 
   const handler: LineHandler = {
-    line(text, lineNo) {
+    line(text, lineNo, offset) {
       const c = firstNonSpace(text)
       if (xml.busy) {
-        if (!(xml.resyncing && format === 'auto' && c === BRACE)) return xml.line(text, lineNo)
+        if (!(xml.resyncing && format === 'auto' && c === BRACE)) return xml.line(text, lineNo, offset)
         xml.stopResync()
       }
+      if (json.busy) {
+        // A JSON continuation line never starts with `<` (strings cannot span lines).
+        if (!(format === 'auto' && c === LT)) return json.line(text, lineNo, offset)
+        json.cut(lineNo)
+      }
       if (c < 0) return
-      if (format === 'windows-xml' || (format === 'auto' && c === LT)) return xml.line(text, lineNo)
-      if (format === 'ndjson' || (format === 'auto' && c === BRACE)) return void out.push(jsonLineItem(text, lineNo, hosts))
+      if (format === 'windows-xml' || (format === 'auto' && c === LT)) return xml.line(text, lineNo, offset)
+      if (format === 'ndjson' || (format === 'auto' && c === BRACE)) return json.line(text, lineNo, offset)
       const shown = JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text)
-      out.push({ kind: 'error', line: lineNo, message: `unrecognized line: expected a Windows XML event ('<') or a JSON object ('{'), found ${shown}` })
+      out.push(errorItem(lineNo, offset, `unrecognized line: expected a Windows XML event ('<') or a JSON object ('{'), found ${shown}`))
     },
-    unreadable(lineNo, message) {
+    unreadable(lineNo, offset, message) {
       xml.interrupt(lineNo)
-      out.push({ kind: 'error', line: lineNo, message })
+      json.interrupt(lineNo)
+      out.push(errorItem(lineNo, offset, message))
     },
   }
-  const splitter = new LineSplitter(handler, maxLineBytes)
 
-  const { head, rest } = await peek(input, 2)
-  const bytes = isGzip(head) ? gunzipBounded(rest, options.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES) : rest
+  let splitter = new LineSplitter(handler, maxLineBytes)
   let failure: DecompressionError | null = null
   try {
+    const { head, rest } = await peek(input, 2)
+    const inflated = isGzip(head) ? gunzipBounded(rest, options.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES) : rest
+    const text = await peek(inflated, 2)
+    const encoding = sniffEncoding(text.head)
+    const bytes = encoding === 'utf8' ? text.rest : utf16LittleEndian(text.rest, encoding === 'utf16be')
+    if (encoding !== 'utf8') splitter = new LineSplitter(handler, maxLineBytes, 'utf16le')
     for await (const chunk of bytes) {
       for (let offset = 0; offset < chunk.byteLength; offset += SLICE_BYTES) {
         splitter.push(chunk.subarray(offset, offset + SLICE_BYTES))
@@ -72,11 +84,13 @@ export async function* readEventBatches(input: AsyncIterable<Uint8Array>, option
     if (!(err instanceof DecompressionError)) throw err
     failure = err
   }
-  // The line where the data stopped; a partial last line is still read unless the cap cut it.
+  // Where the data stopped; a partial last line is still read unless the cap cut it.
   const stoppedAt = splitter.currentLine
+  const stoppedOffset = splitter.currentOffset
   if (failure?.capped) splitter.discard()
   splitter.end()
   xml.end()
-  if (failure !== null) out.push({ kind: 'error', line: stoppedAt, message: failure.message })
+  json.end()
+  if (failure !== null) out.push(errorItem(stoppedAt, stoppedOffset, failure.message))
   while (out.length > 0) yield { items: out.splice(0, batchSize) }
 }

@@ -29,3 +29,21 @@ export function parseEpochMillis(v: string | null): number | null {
   if (v === null || !/^\d{1,15}$/.test(v)) return null
   return Number(v)
 }
+
+const SHIPPER_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$/
+
+/**
+ * A time as JSON shippers write it: ISO 8601 with `Z` or an offset, or without a zone (then read
+ * as UTC; `zoned` says which). Returns epoch milliseconds, sub-millisecond digits cut.
+ */
+export function parseShipperTime(v: string): { time: number; zoned: boolean } | null {
+  const m = SHIPPER_TIME.exec(v)
+  const local = fromParts(m)
+  if (local === null) return null
+  const zone = m![8]
+  if (zone === undefined || zone === 'Z') return { time: local, zoned: zone !== undefined }
+  const hours = Number(zone.slice(1, 3))
+  const minutes = Number(zone.slice(-2))
+  if (hours > 23 || minutes > 59) return null
+  return { time: local - (zone[0] === '-' ? -1 : 1) * (hours * 60 + minutes) * 60_000, zoned: true }
+}

@@ -2,7 +2,7 @@ import type { ProcessEvent } from '../detection/event.js'
 
 /**
  * The vocabulary of the ingest layer: what a reader yields for every line or event of an upload.
- * Parsing never throws on bad input; malformed data becomes an `error` item with its line.
+ * Parsing never throws on bad input; malformed data becomes an `error` item with its position.
  */
 
 /** Formats a client may name for an upload; `'auto'` decides per line from the content. */
@@ -15,17 +15,27 @@ export type EventSource = 'sysmon' | 'security-4688' | 'crowdstrike'
 export type IngestItem =
   /** `key` identifies the raw event within its source (for de-duplication and drill-down). */
   | { kind: 'event'; event: ProcessEvent; source: EventSource; key: string; line: number }
-  /** A well-formed event that is not a process creation: counted, not an error. */
-  | { kind: 'skipped'; line: number; source: EventSource | 'other'; reason: string }
-  /** Malformed input; `line` is the 1-based line where the bad event (or line) starts. */
-  | { kind: 'error'; line: number; message: string }
+  /**
+   * A well-formed event that is not a process creation: counted, not an error. `eventKind` is its
+   * key in `IngestStats.skippedByKind`: `sysmon:3`, `security:4624`, `windows:<Channel>:<EventID>`,
+   * `crowdstrike:DnsRequest` or `json:unsupported`.
+   */
+  | { kind: 'skipped'; line: number; source: EventSource | 'other'; eventKind: string; reason: string }
+  /**
+   * Malformed input. `line` is the 1-based line where the bad event (or line) starts and `offset`
+   * the byte offset of that line's start in the decompressed input (in the input's own encoding).
+   */
+  | { kind: 'error'; line: number; offset: number; message: string }
 
 export interface IngestBatch {
   items: IngestItem[]
 }
 
 export interface ReadOptions {
-  /** Default `'auto'`: each line is XML if it starts with `<`, JSON if it starts with `{`. */
+  /**
+   * Default `'auto'`: each line is XML if it starts with `<`, JSON if it starts with `{` (a JSON
+   * object may span lines). `'ndjson'` reads every line as JSON, `'windows-xml'` as XML.
+   */
   format?: LogFormat | 'auto'
   /** The aidmaster lookup: CrowdStrike agent id → host name (the add-on's `aid_computer_name`). */
   crowdstrikeHosts?: (aid: string) => string | undefined
@@ -35,10 +45,13 @@ export interface ReadOptions {
   maxDecompressedBytes?: number
   /**
    * Longest accepted line in bytes (default 8 MiB), and the cap (in characters) on one
-   * multi-line XML event; anything longer is reported and skipped, so memory stays bounded.
+   * multi-line XML event or JSON object; anything longer is reported and skipped, so memory stays bounded.
    */
   maxLineBytes?: number
 }
 
 /** Where finished items go; the readers append and the batcher drains. */
 export type ItemSink = IngestItem[]
+
+/** Builds an error item (the readers' one way to report malformed input). */
+export const errorItem = (line: number, offset: number, message: string): IngestItem => ({ kind: 'error', line, offset, message })

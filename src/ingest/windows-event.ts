@@ -3,18 +3,22 @@ import { detach } from './detach.js'
 import type { Normalized } from './normalized.js'
 import { normalizeSecurity4688, SECURITY_CHANNEL } from './security-4688/normalize.js'
 import { normalizeSysmon1, SYSMON_CHANNEL } from './sysmon-1/normalize.js'
-import type { EventSource, IngestItem } from './types.js'
-import type { WinEventRecord } from './xml/win-event.js'
+import { errorItem, type EventSource, type IngestItem } from './types.js'
+import type { WinEventView } from './win-event-view.js'
 
 /**
- * Routes one parsed Windows event to its normalizer by Channel and EventID, as the add-ons'
- * `source::XmlWinEventLog:<Channel>` stanzas and eventtypes do. Everything else is `skipped`.
+ * Routes one Windows event (from any rendering) to its normalizer by Channel and EventID, as the
+ * add-ons' `source::XmlWinEventLog:<Channel>` stanzas and eventtypes do. Everything else is
+ * `skipped`, counted under `sysmon:<id>`, `security:<id>` or `windows:<Channel>:<id>`.
  */
 
 export const WINDOWS_SOURCETYPE = 'XmlWinEventLog'
 
-function toItem(source: EventSource, normalized: Normalized, record: WinEventRecord, line: number): IngestItem {
-  if ('error' in normalized) return { kind: 'error', line, message: normalized.error }
+/** Longest channel name kept in a skipped-kind key (the name comes from the upload). */
+const MAX_KIND_CHANNEL = 100
+
+function toItem(source: EventSource, normalized: Normalized, record: WinEventView, line: number, offset: number): IngestItem {
+  if ('error' in normalized) return errorItem(line, offset, normalized.error)
   return {
     kind: 'event',
     event: applyCimDataModel(normalized.time, normalized.fields, WINDOWS_SOURCETYPE),
@@ -24,18 +28,37 @@ function toItem(source: EventSource, normalized: Normalized, record: WinEventRec
   }
 }
 
-export function windowsEventItem(record: WinEventRecord, line: number): IngestItem {
+/** The EventID as a canonical decimal string, or why it is unusable. */
+export function windowsEventId(record: WinEventView): { id: string } | { error: string } {
   const eventId = record.eventId?.trim() ?? null
-  if (eventId === null || eventId === '') return { kind: 'error', line, message: 'Windows event has no <EventID>' }
-  if (!/^\d+$/.test(eventId)) return { kind: 'error', line, message: `Windows event has a non-numeric EventID '${eventId}'` }
-  const id = String(Number(eventId))
+  if (eventId === null || eventId === '') return { error: 'Windows event has no <EventID>' }
+  if (!/^\d+$/.test(eventId)) return { error: `Windows event has a non-numeric EventID '${eventId}'` }
+  return { id: String(Number(eventId)) }
+}
+
+/** Whether the event is one Watchpost normalizes (Sysmon EventID 1 or Security 4688). */
+export function isProcessCreation(channel: string | null, id: string): boolean {
+  return (channel === SYSMON_CHANNEL && id === '1') || (channel === SECURITY_CHANNEL && id === '4688')
+}
+
+export function windowsEventItem(record: WinEventView, line: number, offset: number): IngestItem {
+  const eventId = windowsEventId(record)
+  if ('error' in eventId) return errorItem(line, offset, eventId.error)
+  const id = eventId.id
   if (record.channel === SYSMON_CHANNEL) {
-    if (id === '1') return toItem('sysmon', normalizeSysmon1(record), record, line)
-    return { kind: 'skipped', line, source: 'sysmon', reason: `Sysmon EventID ${id} is not a process creation` }
+    if (id === '1') return toItem('sysmon', normalizeSysmon1(record), record, line, offset)
+    return { kind: 'skipped', line, source: 'sysmon', eventKind: `sysmon:${id}`, reason: `Sysmon EventID ${id} is not a process creation` }
   }
   if (record.channel === SECURITY_CHANNEL) {
-    if (id === '4688') return toItem('security-4688', normalizeSecurity4688(record), record, line)
-    return { kind: 'skipped', line, source: 'other', reason: `Security EventID ${id} is not a process creation` }
+    if (id === '4688') return toItem('security-4688', normalizeSecurity4688(record), record, line, offset)
+    return { kind: 'skipped', line, source: 'other', eventKind: `security:${id}`, reason: `Security EventID ${id} is not a process creation` }
   }
-  return { kind: 'skipped', line, source: 'other', reason: `channel '${record.channel ?? ''}' EventID ${id} is not a supported process-creation source` }
+  const channel = record.channel ?? ''
+  return {
+    kind: 'skipped',
+    line,
+    source: 'other',
+    eventKind: `windows:${channel.slice(0, MAX_KIND_CHANNEL)}:${id}`,
+    reason: `channel '${channel}' EventID ${id} is not a supported process-creation source`,
+  }
 }

@@ -2,7 +2,7 @@ import { detachOrNull } from '../detach.js'
 import type { Normalized } from '../normalized.js'
 import { splitCommandLine, unlessDash, valueOrNull, windowsLastSegment } from '../splunk-evals.js'
 import { parseSystemTime } from '../times.js'
-import type { WinEventRecord } from '../xml/win-event.js'
+import type { WinEventView } from '../win-event-view.js'
 
 /**
  * Security 4688 as `Splunk_TA_windows` extracts it (ESCU-SEMANTICS.md §3.2). Ids stay the hex
@@ -28,7 +28,7 @@ export function rebuild4688Process(newProcessName: string | null, commandLine: s
   return `${image} ${parts.rest}`
 }
 
-export function normalizeSecurity4688(record: WinEventRecord): Normalized {
+export function normalizeSecurity4688(record: WinEventView): Normalized {
   const time = parseSystemTime(record.systemTime)
   if (time === null) return { error: `Security 4688 has no valid TimeCreated SystemTime${record.systemTime === null ? '' : ` ('${record.systemTime}')`}` }
   const data = (name: string): string | null => detachOrNull(valueOrNull(record.data.get(name)))

@@ -2,7 +2,7 @@ import { detachOrNull } from '../detach.js'
 import type { Normalized } from '../normalized.js'
 import { stripDomain, sysmonBasename, unlessDash, valueOrNull } from '../splunk-evals.js'
 import { parseSysmonUtcTime, parseSystemTime } from '../times.js'
-import type { WinEventRecord } from '../xml/win-event.js'
+import type { WinEventView } from '../win-event-view.js'
 
 /**
  * Sysmon EventID 1 as `Splunk_TA_microsoft_sysmon` extracts it (ESCU-SEMANTICS.md §3.1); the
@@ -12,7 +12,7 @@ import type { WinEventRecord } from '../xml/win-event.js'
 export const SYSMON_CHANNEL = 'Microsoft-Windows-Sysmon/Operational'
 export const SYSMON_VENDOR_PRODUCT = 'Microsoft Sysmon'
 
-export function normalizeSysmon1(record: WinEventRecord): Normalized {
+export function normalizeSysmon1(record: WinEventView): Normalized {
   const data = (name: string): string | null => detachOrNull(valueOrNull(record.data.get(name)))
   // TIME_PREFIX is `<Data Name='UtcTime'>`; without a usable one we take the System time.
   const time = parseSysmonUtcTime(data('UtcTime')) ?? parseSystemTime(record.systemTime)

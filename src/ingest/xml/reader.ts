@@ -1,7 +1,7 @@
-import type { ItemSink } from '../types.js'
+import { errorItem, type ItemSink } from '../types.js'
 import { windowsEventItem } from '../windows-event.js'
 import { parseRegularLine } from './fast-path.js'
-import { StrictEventParser } from './strict-path.js'
+import { DOCTYPE_MESSAGE, StrictEventParser } from './strict-path.js'
 
 /**
  * Windows XML, line by line. A line holding whole events goes to the fast path, or to saxes when
@@ -11,6 +11,7 @@ import { StrictEventParser } from './strict-path.js'
  * with `<Event` while an event is still open means that event was cut off. After a syntax error
  * inside a multi-line event, lines are skipped up to the next `<Event` (one error, not a cascade).
  * An `<Events>` wrapper and an XML declaration at the start of a line are accepted and dropped.
+ * A DOCTYPE (or a stray entity declaration) is an error and nothing in it is read or expanded.
  */
 
 type Mode = 'line' | 'document' | 'resync'
@@ -23,6 +24,7 @@ export class WindowsXmlReader {
   private mode: Mode = 'line'
   private wrappers = 0
   private wrapperLine = 0
+  private wrapperOffset = 0
   /** Characters fed to saxes for the current multi-line event, capped like a line. */
   private documentChars = 0
 
@@ -45,23 +47,26 @@ export class WindowsXmlReader {
     if (this.mode === 'resync') this.mode = 'line'
   }
 
-  line(raw: string, lineNo: number): void {
+  line(raw: string, lineNo: number, offset: number): void {
     const t = raw.trim()
-    if (this.mode === 'document') return this.continueDocument(raw, t, lineNo)
+    if (this.mode === 'document') return this.continueDocument(raw, t, lineNo, offset)
     if (this.mode === 'resync') {
-      if (!startsEvent(t)) {
-        if (t.endsWith('</Events>') && this.wrappers > 0) this.wrappers--
+      const rest = this.stripLeading(t, lineNo, offset)
+      if (!startsEvent(rest)) {
+        if (rest.endsWith('</Events>') && this.wrappers > 0) this.wrappers--
         return
       }
       this.mode = 'line'
+      return this.startLine(rest, lineNo, offset)
     }
-    this.startLine(t, lineNo)
+    this.startLine(t, lineNo, offset)
   }
 
   /** A line in between could not be read: an open multi-line event cannot be completed. */
   interrupt(lineNo: number): void {
     if (this.mode !== 'document') return
-    this.error(this.strict.openEventLine ?? lineNo, `unexpected end of XML: <Event> not closed (line ${lineNo} is unreadable)`)
+    const open = this.openEvent()
+    this.out.push(errorItem(open.line, open.offset, `unexpected end of XML: <Event> not closed (line ${lineNo} is unreadable)`))
     this.strict.reset()
     this.mode = 'resync'
   }
@@ -69,63 +74,70 @@ export class WindowsXmlReader {
   end(): void {
     if (this.mode === 'document') {
       const open = this.strict.openEventLine
-      if (open !== null) this.error(open, 'unexpected end of XML: <Event> not closed')
+      if (open !== null) this.out.push(errorItem(open, this.strict.openEventOffset, 'unexpected end of XML: <Event> not closed'))
       else this.finishDocument()
       this.strict.reset()
     }
     this.mode = 'line'
-    if (this.wrappers > 0) this.error(this.wrapperLine, 'unexpected end of XML: <Events> not closed')
+    if (this.wrappers > 0) this.out.push(errorItem(this.wrapperLine, this.wrapperOffset, 'unexpected end of XML: <Events> not closed'))
     this.wrappers = 0
   }
 
-  private startLine(trimmed: string, lineNo: number): void {
-    const t = this.stripWrappers(trimmed, lineNo)
+  private startLine(trimmed: string, lineNo: number, offset: number): void {
+    const t = this.stripTrailing(this.stripLeading(trimmed, lineNo, offset), lineNo, offset)
     if (t === '') return
     if (t.startsWith('<Event') && t.endsWith('</Event>')) {
       const records = parseRegularLine(t)
       if (records !== null) {
-        for (const record of records) this.out.push(windowsEventItem(record, lineNo))
+        for (const record of records) this.out.push(windowsEventItem(record, lineNo, offset))
         return
       }
-      this.strict.begin(lineNo)
-      this.strict.write(t)
+      this.strict.begin(lineNo, offset)
+      this.strict.write(t, lineNo, offset)
       this.strict.finish()
       this.drain()
       return
     }
-    if (t.charCodeAt(0) !== 60) return this.error(lineNo, `expected an XML <Event>, found ${preview(t)}`)
+    if (t.startsWith('<!DOCTYPE') || t.startsWith('<!ENTITY')) {
+      // The internal subset may span lines; everything up to the next <Event> is skipped.
+      this.out.push(errorItem(lineNo, offset, `XML error at line ${lineNo}, column 1: ${DOCTYPE_MESSAGE}`))
+      this.mode = 'resync'
+      return
+    }
+    if (t.charCodeAt(0) !== 60) return void this.out.push(errorItem(lineNo, offset, `expected an XML <Event>, found ${preview(t)}`))
     this.mode = 'document'
     this.documentChars = 0
-    this.strict.begin(lineNo)
-    this.feed(t, lineNo)
+    this.strict.begin(lineNo, offset)
+    this.feed(t, lineNo, offset)
   }
 
-  private continueDocument(raw: string, t: string, lineNo: number): void {
+  private continueDocument(raw: string, t: string, lineNo: number, offset: number): void {
     const open = this.strict.openEventLine
     if (open !== null && startsEvent(t)) {
-      this.error(open, `unexpected end of XML: <Event> not closed (a new <Event> starts on line ${lineNo})`)
+      this.out.push(errorItem(open, this.strict.openEventOffset, `unexpected end of XML: <Event> not closed (a new <Event> starts on line ${lineNo})`))
       this.strict.reset()
       this.mode = 'line'
-      return this.startLine(t, lineNo)
+      return this.startLine(t, lineNo, offset)
     }
     let text = raw
     if (t.endsWith('</Events>') && this.wrappers > 0) {
       this.wrappers--
       text = raw.slice(0, raw.lastIndexOf('</Events>'))
     }
-    this.feed(text, lineNo)
+    this.feed(text, lineNo, offset)
   }
 
   /** Streams one line of a multi-line event into saxes (keeping its whitespace: values may span lines). */
-  private feed(text: string, lineNo: number): void {
+  private feed(text: string, lineNo: number, offset: number): void {
     this.documentChars += text.length + 1
     if (this.documentChars > this.maxEventChars) {
-      this.error(this.strict.openEventLine ?? lineNo, `XML event longer than ${this.maxEventChars} characters (still open at line ${lineNo}); skipped`)
+      const open = this.openEvent()
+      this.out.push(errorItem(open.line, open.offset, `XML event longer than ${this.maxEventChars} characters (still open at line ${lineNo}); skipped`))
       this.strict.reset()
       this.mode = 'resync'
       return
     }
-    this.strict.write(`${text}\n`)
+    this.strict.write(`${text}\n`, lineNo, offset)
     if (this.drain()) {
       this.strict.reset()
       this.mode = 'resync'
@@ -135,6 +147,12 @@ export class WindowsXmlReader {
     }
   }
 
+  /** Where the open event (or, before its `<Event>` tag, the open fragment) starts. */
+  private openEvent(): { line: number; offset: number } {
+    const line = this.strict.openEventLine
+    return line === null ? this.strict.fragmentStart : { line, offset: this.strict.openEventOffset }
+  }
+
   private finishDocument(): void {
     this.strict.finish()
     this.drain()
@@ -142,35 +160,36 @@ export class WindowsXmlReader {
 
   /** Emits the events saxes completed and its error, if any; true when there was an error. */
   private drain(): boolean {
-    for (const { record, line } of this.strict.events) this.out.push(windowsEventItem(record, line))
+    for (const { record, line, offset } of this.strict.events) this.out.push(windowsEventItem(record, line, offset))
     this.strict.events = []
     const error = this.strict.error
     if (error === null) return false
-    this.error(error.line, error.message)
+    this.out.push(errorItem(error.line, error.offset, error.message))
     this.strict.error = null
     return true
   }
 
-  private stripWrappers(t: string, lineNo: number): string {
+  /** Drops an XML declaration and `<Events>` openings at the start of a line (counting the wrappers). */
+  private stripLeading(t: string, lineNo: number, offset: number): string {
     for (;;) {
       if (t.startsWith('<?xml')) {
         const end = t.indexOf('?>')
         if (end < 0) return t
         t = t.slice(end + 2).trimStart()
       } else if (t.startsWith('<Events>')) {
-        if (this.wrappers++ === 0) this.wrapperLine = lineNo
+        if (this.wrappers++ === 0) {
+          this.wrapperLine = lineNo
+          this.wrapperOffset = offset
+        }
         t = t.slice(8).trimStart()
-      } else break
+      } else return t
     }
-    if (t.endsWith('</Events>')) {
-      t = t.slice(0, -9).trimEnd()
-      if (this.wrappers > 0) this.wrappers--
-      else this.error(lineNo, 'unexpected </Events> without <Events>')
-    }
-    return t
   }
 
-  private error(line: number, message: string): void {
-    this.out.push({ kind: 'error', line, message })
+  private stripTrailing(t: string, lineNo: number, offset: number): string {
+    if (!t.endsWith('</Events>')) return t
+    if (this.wrappers > 0) this.wrappers--
+    else this.out.push(errorItem(lineNo, offset, 'unexpected </Events> without <Events>'))
+    return t.slice(0, -9).trimEnd()
   }
 }

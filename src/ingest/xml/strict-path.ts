@@ -6,28 +6,44 @@ import { newWinEventRecord, setAttr, setData, setText, SYSTEM_TEXT, type WinEven
  * records as the fast path. One instance is reused; `begin` starts a new fragment whose first
  * line is `firstLine` of the upload, so positions in errors are upload positions. Fragment mode
  * allows several events and an `<Events>` wrapper; text outside events is rejected here because
- * saxes' fragment mode would accept it.
+ * saxes' fragment mode would accept it. A DOCTYPE is rejected (saxes never reads a DTD or
+ * expands a declared entity; the error just says so precisely).
  */
 
 export interface ParsedEvent {
   record: WinEventRecord
   line: number
+  /** Byte offset of `line` in the upload. */
+  offset: number
 }
 
 export interface XmlProblem {
   line: number
+  offset: number
   message: string
 }
+
+/** Lines whose offsets are remembered for error positions (direct-mapped by line number). */
+const RECENT_LINES = 256
+
+export const DOCTYPE_MESSAGE = 'DOCTYPE not allowed: document type and entity declarations are never read or expanded'
 
 type Capture = { kind: 'system'; element: string } | { kind: 'data'; name: string }
 
 export class StrictEventParser {
   private readonly parser = new SaxesParser({ xmlns: false, fragment: true, position: true })
   private lineOffset = 0
+  /** The fragment's first line and its byte offset, and the offsets of recently written lines. */
+  private firstLine = 1
+  private firstOffset = 0
+  private lastWritten = 0
+  private readonly recentLines = new Array<number>(RECENT_LINES).fill(0)
+  private readonly recentOffsets = new Array<number>(RECENT_LINES).fill(0)
   private stack: string[] = []
   private event: WinEventRecord | null = null
   private eventDepth = 0
   private eventLine = 0
+  private eventOffset = 0
   private tagLine = 0
   private section = ''
   private capture: Capture | null = null
@@ -50,10 +66,13 @@ export class StrictEventParser {
     p.on('error', (err) => this.fail(err.message))
   }
 
-  /** Starts a new fragment; the parser's line 1 is the upload's `firstLine`. */
-  begin(firstLine: number): void {
+  /** Starts a new fragment; the parser's line 1 is the upload's `firstLine`, at byte `firstOffset`. */
+  begin(firstLine: number, firstOffset: number): void {
     if (this.dirty) this.reset()
     this.lineOffset = firstLine - 1
+    this.firstLine = firstLine
+    this.firstOffset = firstOffset
+    this.lastWritten = firstLine
     this.stack = []
     this.event = null
     this.capture = null
@@ -61,9 +80,21 @@ export class StrictEventParser {
     this.error = null
   }
 
-  write(text: string): void {
+  /** Feeds `text`, which starts upload line `line` at byte `offset` (one line, or a line's start). */
+  write(text: string, line: number, offset: number): void {
+    const slot = line % RECENT_LINES
+    this.recentLines[slot] = line
+    this.recentOffsets[slot] = offset
+    this.lastWritten = line
     this.dirty = true
     this.parser.write(text)
+  }
+
+  /** The byte offset of an upload line of this fragment; an unknown one falls back to the fragment start. */
+  private position(line: number): { line: number; offset: number } {
+    const slot = line % RECENT_LINES
+    if (line >= this.firstLine && line <= this.lastWritten && this.recentLines[slot] === line) return { line, offset: this.recentOffsets[slot]! }
+    return { line: this.firstLine, offset: this.firstOffset }
   }
 
   /** Ends the fragment: unclosed elements become an error. */
@@ -87,6 +118,15 @@ export class StrictEventParser {
     return this.event === null ? null : this.eventLine
   }
 
+  get openEventOffset(): number {
+    return this.eventOffset
+  }
+
+  /** The line and byte offset where the current fragment began. */
+  get fragmentStart(): { line: number; offset: number } {
+    return { line: this.firstLine, offset: this.firstOffset }
+  }
+
   get depth(): number {
     return this.stack.length
   }
@@ -102,7 +142,9 @@ export class StrictEventParser {
       }
       this.event = newWinEventRecord()
       this.eventDepth = depth
-      this.eventLine = this.tagLine + this.lineOffset
+      const at = this.position(this.tagLine + this.lineOffset)
+      this.eventLine = at.line
+      this.eventOffset = at.offset
       return
     }
     const level = depth - this.eventDepth
@@ -135,7 +177,7 @@ export class StrictEventParser {
       this.capture = null
     }
     if (depth === this.eventDepth) {
-      if (this.error === null) this.events.push({ record: event, line: this.eventLine })
+      if (this.error === null) this.events.push({ record: event, line: this.eventLine, offset: this.eventOffset })
       this.event = null
     }
   }
@@ -149,7 +191,7 @@ export class StrictEventParser {
       let newlines = 0
       for (let i = t.indexOf('\n', start); i >= 0; i = t.indexOf('\n', i + 1)) newlines++
       const line = this.parser.line - newlines + this.lineOffset
-      this.error = { line, message: `XML error at line ${line}: text outside <Event>: ${JSON.stringify(t.trim().slice(0, 40))}` }
+      this.error = { ...this.position(line), message: `XML error at line ${line}: text outside <Event>: ${JSON.stringify(t.trim().slice(0, 40))}` }
     }
   }
 
@@ -157,7 +199,9 @@ export class StrictEventParser {
     if (this.muted || this.error !== null) return
     const m = /^(\d+):(\d+): (.*)$/s.exec(message)
     const line = m ? Number(m[1]) + this.lineOffset : this.lineOffset + 1
-    const text = m ? `XML error at line ${line}, column ${Number(m[2])}: ${m[3]}` : message
-    this.error = { line: this.event === null ? line : this.eventLine, message: text }
+    const reason = m?.[3] === 'inappropriately located doctype declaration.' ? DOCTYPE_MESSAGE : m?.[3]
+    const text = m ? `XML error at line ${line}, column ${Number(m[2])}: ${reason}` : message
+    const at = this.event === null ? this.position(line) : { line: this.eventLine, offset: this.eventOffset }
+    this.error = { ...at, message: text }
   }
 }

@@ -1,19 +1,12 @@
+import type { WinEventView } from '../win-event-view.js'
+
 /**
  * What both XML paths (fast and strict) extract from one Windows `<Event>`: the System values the
  * normalizers need and every named `<Data>`. The two paths must produce identical records; the
  * property tests compare them field by field.
  */
 
-export interface WinEventRecord {
-  eventId: string | null
-  channel: string | null
-  computer: string | null
-  recordId: string | null
-  keywords: string | null
-  provider: string | null
-  systemTime: string | null
-  /** `<Security UserID=…>`: the account that wrote the event (not the process user). */
-  userId: string | null
+export interface WinEventRecord extends WinEventView {
   /** `<Data Name='X'>v</Data>` → X → v (decoded; `''` for an empty or self-closing element). */
   data: Map<string, string>
 }

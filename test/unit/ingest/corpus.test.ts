@@ -81,11 +81,6 @@ describe.skipIf(!present)('shared datasets corpus', () => {
     expect(items.filter((i) => i.kind === 'event')).toHaveLength(9)
   })
 
-  it('reports the OTRF JSON rendering as skipped, not as errors', async () => {
-    const stats = foldIngestItems(newIngestStats(), await readFile(`${SHARED_DATASETS}otrf-security-datasets/process_creation_events.ndjson`))
-    expect(stats).toMatchObject({ events: 3072, processEvents: 0, skipped: 3072, errorCount: 0 })
-  })
-
   it('keeps verbatim copies of the ESCU example events', () => {
     const examples = `${SHARED_DATASETS}escu-data-sources/example_logs/`
     expect(fixture('sysmon/escu-example.xml').equals(readFileSync(`${examples}sysmon_eventid_1.example_log.xml`))).toBe(true)

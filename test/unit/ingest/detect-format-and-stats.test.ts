@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
-import { detectFormat, foldIngestItems, LOG_FORMATS, MAX_KEPT_ERRORS, newIngestStats, type IngestItem } from '../../../src/ingest/index.js'
+import { detectFormat, foldIngestItems, LOG_FORMATS, MAX_KEPT_ERRORS, MAX_SKIPPED_KINDS, newIngestStats, type IngestItem, type IngestStats } from '../../../src/ingest/index.js'
 import { fixture } from './helpers/read.js'
 
 describe('detectFormat (from content, never the file name)', () => {
@@ -21,7 +21,10 @@ describe('detectFormat (from content, never the file name)', () => {
     ['gzip of JSON lines', gzipSync(ndjson), 'ndjson'],
     ['an empty upload', Buffer.alloc(0), 'unknown'],
     ['binary garbage', Buffer.from([0x00, 0x13, 0x37, 0xc0, 0xff]), 'unknown'],
-    ['UTF-16 (not supported)', Buffer.from('\uFEFF<Event>', 'utf16le'), 'unknown'],
+    ['UTF-16LE with a BOM (wevtutil, PowerShell 5)', Buffer.from('\uFEFF\r\n<Event>', 'utf16le'), 'windows-xml'],
+    ['UTF-16BE with a BOM', Buffer.from('\uFEFF{"a":1}', 'utf16le').swap16(), 'ndjson'],
+    ['UTF-16LE without a BOM', Buffer.from('<Events>', 'utf16le'), 'windows-xml'],
+    ['gzip of UTF-16LE', gzipSync(Buffer.from('\uFEFF{"a":1}', 'utf16le')), 'ndjson'],
     ['a broken gzip header', Buffer.from([0x1f, 0x8b, 0x00, 0x00, 0x01]), 'unknown'],
     ['CSV text', Buffer.from('time,host\n'), 'unknown'],
   ])('%s → %s', (_, head, expected) => {
@@ -35,22 +38,40 @@ describe('IngestStats', () => {
     const items: IngestItem[] = [
       event,
       event,
-      { kind: 'skipped', line: 3, source: 'sysmon', reason: 'Sysmon EventID 3 is not a process creation' },
-      { kind: 'error', line: 4, message: 'bad' },
+      { kind: 'skipped', line: 3, source: 'sysmon', eventKind: 'sysmon:3', reason: 'Sysmon EventID 3 is not a process creation' },
+      { kind: 'error', line: 4, offset: 1234, message: 'bad' },
     ]
     const stats = foldIngestItems(newIngestStats(), items)
-    expect(stats).toEqual({ events: 3, processEvents: 2, skipped: 1, errorCount: 1, errors: [{ line: 4, message: 'bad' }] })
+    expect(stats).toEqual({ events: 3, processEvents: 2, skipped: 1, skippedByKind: { 'sysmon:3': 1 }, errorCount: 1, errors: [{ line: 4, offset: 1234, message: 'bad' }] })
     foldIngestItems(stats, items)
-    expect(stats).toMatchObject({ events: 6, processEvents: 4, skipped: 2, errorCount: 2 })
+    expect(stats).toMatchObject({ events: 6, processEvents: 4, skipped: 2, skippedByKind: { 'sysmon:3': 2 }, errorCount: 2 })
   })
 
   it('keeps the first errors only, but counts them all', () => {
-    const errors: IngestItem[] = Array.from({ length: 2500 }, (_, i) => ({ kind: 'error', line: i + 1, message: `e${i + 1}` }))
+    const errors: IngestItem[] = Array.from({ length: 2500 }, (_, i) => ({ kind: 'error', line: i + 1, offset: i * 10, message: `e${i + 1}` }))
     const stats = foldIngestItems(newIngestStats(), errors)
     expect(stats.errorCount).toBe(2500)
     expect(stats.errors).toHaveLength(MAX_KEPT_ERRORS)
-    expect(stats.errors.at(-1)).toEqual({ line: 1000, message: 'e1000' })
+    expect(stats.errors.at(-1)).toEqual({ line: 1000, offset: 9990, message: 'e1000' })
     expect(foldIngestItems(newIngestStats(), errors, 3).errors.map((e) => e.line)).toEqual([1, 2, 3])
+  })
+
+  it('counts skipped events per kind, with a bounded number of kinds', () => {
+    const skipped = (eventKind: string): IngestItem => ({ kind: 'skipped', line: 1, source: 'other', eventKind, reason: 'r' })
+    const stats = foldIngestItems(newIngestStats(), ['sysmon:3', 'sysmon:11', 'sysmon:3', 'security:4624', 'crowdstrike:DnsRequest', 'json:unsupported'].map(skipped))
+    expect(stats.skippedByKind).toEqual({ 'sysmon:3': 2, 'sysmon:11': 1, 'security:4624': 1, 'crowdstrike:DnsRequest': 1, 'json:unsupported': 1 })
+    // Keys come from the upload (channel names): past MAX_SKIPPED_KINDS new kinds go to `other`.
+    foldIngestItems(stats, Array.from({ length: MAX_SKIPPED_KINDS + 50 }, (_, i) => skipped(`windows:C${i}:1`)))
+    expect(Object.keys(stats.skippedByKind)).toHaveLength(MAX_SKIPPED_KINDS + 1)
+    expect(stats.skippedByKind['other']).toBe(55)
+    foldIngestItems(stats, [skipped('sysmon:3'), skipped('windows:C0:1'), skipped('__proto__:x')])
+    expect(stats.skippedByKind).toMatchObject({ 'sysmon:3': 3, 'windows:C0:1': 2, other: 56 })
+    expect(stats.skipped).toBe(6 + MAX_SKIPPED_KINDS + 53)
+  })
+
+  it('adds skippedByKind to stats stored before it existed', () => {
+    const old = { events: 1, processEvents: 1, skipped: 0, errorCount: 0, errors: [] } as unknown as IngestStats
+    expect(foldIngestItems(old, [{ kind: 'skipped', line: 1, source: 'sysmon', eventKind: 'sysmon:3', reason: 'r' }]).skippedByKind).toEqual({ 'sysmon:3': 1 })
   })
 })
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { normalizeProcessRollup2 } from '../../../src/ingest/crowdstrike/normalize.js'
-import { jsonLineItem } from '../../../src/ingest/crowdstrike/json-line.js'
+import { jsonValueItem } from '../../../src/ingest/json/value-item.js'
 import { normalizeSysmon1 } from '../../../src/ingest/sysmon-1/normalize.js'
 import { windowsEventItem } from '../../../src/ingest/windows-event.js'
 import { newWinEventRecord, type WinEventRecord } from '../../../src/ingest/xml/win-event.js'
@@ -13,7 +13,7 @@ function sysmonRecord(data: Record<string, string>, system: Partial<WinEventReco
 
 describe('Sysmon EventID 1 normalizer', () => {
   it('maps `-` OriginalFileName and User to no value (CIM: unknown)', () => {
-    const item = windowsEventItem(sysmonRecord({ UtcTime: '2026-01-02 03:04:05.123', OriginalFileName: '-', User: '-', Image: 'C:\\a\\b.exe' }), 3)
+    const item = windowsEventItem(sysmonRecord({ UtcTime: '2026-01-02 03:04:05.123', OriginalFileName: '-', User: '-', Image: 'C:\\a\\b.exe' }), 3, 300)
     expect(item).toMatchObject({ kind: 'event', line: 3, event: { original_file_name: 'unknown', user: 'unknown', process_name: 'b.exe' } })
   })
 
@@ -26,21 +26,21 @@ describe('Sysmon EventID 1 normalizer', () => {
     expect(normalizeSysmon1(sysmonRecord({ UtcTime: '2026-01-02 03:04:05.123' }))).toMatchObject({ time: Date.UTC(2026, 0, 2, 3, 4, 5, 123) })
     expect(normalizeSysmon1(sysmonRecord({}))).toMatchObject({ time: Date.UTC(2026, 0, 2, 3, 4, 5, 987) })
     expect(normalizeSysmon1(sysmonRecord({ UtcTime: '2026-13-02 03:04:05.123' }))).toMatchObject({ time: Date.UTC(2026, 0, 2, 3, 4, 5, 987) })
-    expect(windowsEventItem(sysmonRecord({}, { systemTime: null }), 9)).toEqual({ kind: 'error', line: 9, message: 'Sysmon EventID 1 has no UtcTime and no TimeCreated SystemTime' })
+    expect(windowsEventItem(sysmonRecord({}, { systemTime: null }), 9, 900)).toEqual({ kind: 'error', line: 9, offset: 900, message: 'Sysmon EventID 1 has no UtcTime and no TimeCreated SystemTime' })
   })
 
   it('treats an empty or self-closing Data element as absent', () => {
-    expect(windowsEventItem(sysmonRecord({ UtcTime: '2026-01-02 03:04:05.123', CommandLine: '', Image: '' }), 1)).toMatchObject({
+    expect(windowsEventItem(sysmonRecord({ UtcTime: '2026-01-02 03:04:05.123', CommandLine: '', Image: '' }), 1, 100)).toMatchObject({
       event: { process: 'unknown', process_path: null, process_name: 'unknown' },
     })
   })
 
   it('skips other Sysmon EventIDs and other channels, and rejects events without a numeric EventID', () => {
-    expect(windowsEventItem(sysmonRecord({}, { eventId: '3' }), 2)).toEqual({ kind: 'skipped', line: 2, source: 'sysmon', reason: 'Sysmon EventID 3 is not a process creation' })
-    expect(windowsEventItem(sysmonRecord({}, { channel: 'Security', eventId: '4624' }), 2)).toMatchObject({ kind: 'skipped', source: 'other' })
-    expect(windowsEventItem(sysmonRecord({}, { channel: 'System', eventId: '7045' }), 2)).toMatchObject({ kind: 'skipped', source: 'other' })
-    expect(windowsEventItem(sysmonRecord({}, { eventId: null }), 2)).toMatchObject({ kind: 'error', message: 'Windows event has no <EventID>' })
-    expect(windowsEventItem(sysmonRecord({}, { eventId: 'one' }), 2)).toMatchObject({ kind: 'error' })
+    expect(windowsEventItem(sysmonRecord({}, { eventId: '3' }), 2, 200)).toEqual({ kind: 'skipped', line: 2, source: 'sysmon', eventKind: 'sysmon:3', reason: 'Sysmon EventID 3 is not a process creation' })
+    expect(windowsEventItem(sysmonRecord({}, { channel: 'Security', eventId: '4624' }), 2, 200)).toMatchObject({ kind: 'skipped', source: 'other', eventKind: 'security:4624' })
+    expect(windowsEventItem(sysmonRecord({}, { channel: 'System', eventId: '7045' }), 2, 200)).toMatchObject({ kind: 'skipped', source: 'other', eventKind: 'windows:System:7045' })
+    expect(windowsEventItem(sysmonRecord({}, { eventId: null }), 2, 200)).toMatchObject({ kind: 'error', message: 'Windows event has no <EventID>' })
+    expect(windowsEventItem(sysmonRecord({}, { eventId: 'one' }), 2, 200)).toMatchObject({ kind: 'error' })
   })
 })
 
@@ -86,12 +86,13 @@ describe('CrowdStrike ProcessRollup2 normalizer', () => {
     expect(normalizeProcessRollup2(fdr({ timestamp: 'soon' }))).toEqual({ error: "CrowdStrike ProcessRollup2 has no valid timestamp ('soon')" })
   })
 
-  it('classifies JSON lines', () => {
-    expect(jsonLineItem(JSON.stringify(fdr({ event_simpleName: 'SyntheticProcessRollup2' })), 4)).toMatchObject({ kind: 'skipped', source: 'crowdstrike' })
-    expect(jsonLineItem(JSON.stringify(fdr({ event_simpleName: 'DnsRequest' })), 4)).toMatchObject({ kind: 'skipped', source: 'crowdstrike' })
-    expect(jsonLineItem('{"EventID":1,"Image":"C:\\\\x.exe"}', 4)).toEqual({ kind: 'skipped', line: 4, source: 'other', reason: 'unsupported JSON rendering' })
-    expect(jsonLineItem('{"a": 1,', 4)).toEqual({ kind: 'error', line: 4, message: 'invalid JSON: Expected double-quoted property name at column 9' })
-    expect(jsonLineItem('{"a": tx}', 4)).toEqual({ kind: 'error', line: 4, message: "invalid JSON: Unexpected token 'x' at column 8" })
-    expect(jsonLineItem('"x"', 4)).toEqual({ kind: 'error', line: 4, message: 'JSON line is not an object' })
+  it('classifies JSON values', () => {
+    expect(jsonValueItem(fdr({ event_simpleName: 'SyntheticProcessRollup2' }), 4, 40)).toMatchObject({ kind: 'skipped', source: 'crowdstrike', eventKind: 'crowdstrike:SyntheticProcessRollup2' })
+    expect(jsonValueItem(fdr({ event_simpleName: 'DnsRequest' }), 4, 40)).toMatchObject({ kind: 'skipped', source: 'crowdstrike', eventKind: 'crowdstrike:DnsRequest' })
+    expect(jsonValueItem({ EventID: 1, Image: 'C:\\x.exe' }, 4, 40)).toMatchObject({ kind: 'skipped', source: 'other', eventKind: 'windows::1' })
+    expect(jsonValueItem({ id: 1, msg: 'x' }, 4, 40)).toEqual({ kind: 'skipped', line: 4, source: 'other', eventKind: 'json:unsupported', reason: 'unsupported JSON rendering' })
+    expect(jsonValueItem('x', 4, 40)).toEqual({ kind: 'error', line: 4, offset: 40, message: 'JSON line is not an object' })
+    expect(jsonValueItem([1], 4, 40)).toMatchObject({ kind: 'error', message: 'JSON line is not an object' })
   })
+
 })

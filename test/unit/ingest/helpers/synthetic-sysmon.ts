@@ -2,7 +2,7 @@
  * Deterministic synthetic Sysmon EventID 1 lines in Splunk's XmlWinEventLog rendering (seeded
  * PRNG), for throughput runs and property tests. Realistic shape: the full System block, all
  * Sysmon v15 EventID 1 fields, Microsoft version info with `®` (so some lines decode as two-byte
- * strings, as in real data), entities in command lines, and about 0.5% ngrok.
+ * strings, as in real data), entities in command lines, and about 0.5% ngrok (`ngrokRate`).
  */
 
 export function mulberry32(seed: number): () => number {
@@ -44,7 +44,7 @@ export function escapeXml(v: string, quote: "'" | '"'): string {
   return v.replace(/[&<>'"]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c !== quote ? c : c === '"' ? '&quot;' : '&apos;'))
 }
 
-export function syntheticSysmonLines(seed: number, count: number, quote: "'" | '"' = "'"): string[] {
+export function syntheticSysmonLines(seed: number, count: number, quote: "'" | '"' = "'", ngrokRate = 0.005): string[] {
   const rnd = mulberry32(seed)
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!
   const hex = (n: number): string => Array.from({ length: n }, () => '0123456789ABCDEF'[Math.floor(rnd() * 16)]).join('')
@@ -55,7 +55,7 @@ export function syntheticSysmonLines(seed: number, count: number, quote: "'" | '
   for (let i = 0; i < count; i++) {
     t += Math.floor(rnd() * 2000)
     const iso = new Date(t).toISOString()
-    const img = rnd() < 0.005 ? NGROK : pick(IMAGES)
+    const img = rnd() < ngrokRate ? NGROK : pick(IMAGES)
     const [parentImage, parentCmd] = pick(PARENTS)
     const host = `WS-${Math.floor(rnd() * 400)}.corp.example.com`
     const user = rnd() < 0.1 ? 'NT AUTHORITY\\SYSTEM' : `CORP\\user${Math.floor(rnd() * 300)}`

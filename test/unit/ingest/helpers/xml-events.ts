@@ -94,8 +94,8 @@ const strict = new StrictEventParser()
 
 /** The oracle: saxes over one line. */
 export function parseStrict(line: string): { records: Record<string, unknown>[]; error: string | null } {
-  strict.begin(1)
-  strict.write(line)
+  strict.begin(1, 0)
+  strict.write(line, 1, 0)
   strict.finish()
   return { records: strict.events.map((e) => plain(e.record)), error: strict.error?.message ?? null }
 }

@@ -1,0 +1,28 @@
+import { crowdstrikeItem, isCrowdStrikeEvent } from '../crowdstrike/event-item.js'
+import { errorItem, type IngestItem } from '../types.js'
+import { isProcessCreation, windowsEventId, windowsEventItem } from '../windows-event.js'
+import type { JsonObject } from './field-values.js'
+import { WINDOWS_JSON_RENDERINGS } from './renderings/index.js'
+
+/**
+ * One parsed JSON value → an item. CrowdStrike FDR is recognized by `event_simpleName`; Windows
+ * events by their rendering's marker field (renderings/index.ts) and then routed exactly like
+ * XML events. Any other object is skipped as `json:unsupported`; a non-object is an error.
+ */
+export function jsonValueItem(value: unknown, line: number, offset: number, hostOf?: (aid: string) => string | undefined): IngestItem {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return errorItem(line, offset, 'JSON line is not an object')
+  const event = value as JsonObject
+  if (isCrowdStrikeEvent(event)) return crowdstrikeItem(event, line, offset, hostOf)
+  for (const rendering of WINDOWS_JSON_RENDERINGS) {
+    const view = rendering.view(event)
+    if (view === null) continue
+    if (!view.hasData) {
+      const id = windowsEventId(view)
+      if ('id' in id && isProcessCreation(view.channel, id.id)) {
+        return errorItem(line, offset, `${rendering.name} event (${view.channel} EventID ${id.id}) has no ${rendering.dataField}`)
+      }
+    }
+    return windowsEventItem(view, line, offset)
+  }
+  return { kind: 'skipped', line, source: 'other', eventKind: 'json:unsupported', reason: 'unsupported JSON rendering' }
+}
