@@ -7,6 +7,7 @@ import { clearUploadResults, writeContributions, type DetectionContributionInput
 import { copyEvents, type StoredEvent } from '../src/store/event-copy.js'
 import { loadEnabledRules } from '../src/store/tenant-rules.js'
 import { readUploadChunks } from '../src/store/upload-chunks.js'
+import { loadCrowdstrikeHosts } from '../src/store/crowdstrike-hosts.js'
 import { withTransaction } from '../src/db/transaction.js'
 
 /**
@@ -26,8 +27,24 @@ export interface ProcessUploadDeps {
   progressIntervalMs?: number
 }
 
+/** How an upload ended: every event read, some unreadable, or nothing usable at all. */
+export type UploadOutcome = 'SUCCEEDED' | 'SUCCEEDED_WITH_ERRORS' | 'FAILED'
+
+/** Statuses after which a job has nothing left to do (FAILED from bad input is final too). */
+const FINISHED = new Set(['SUCCEEDED', 'SUCCEEDED_WITH_ERRORS'])
+
+export function uploadOutcome(stats: IngestStats, sizeBytes: number): { status: UploadOutcome; reason: string | null } {
+  if (sizeBytes === 0) return { status: 'FAILED', reason: 'the upload is empty (0 bytes)' }
+  if (stats.errorCount === 0) return { status: 'SUCCEEDED', reason: null }
+  if (stats.events > 0) return { status: 'SUCCEEDED_WITH_ERRORS', reason: null }
+  const first = stats.errors[0]
+  return { status: 'FAILED', reason: `no event could be read; first error on line ${first?.line}: ${first?.message}` }
+}
+
 export interface ProcessUploadResult {
   status: 'SUCCEEDED' | 'ALREADY_DONE'
+  /** The upload's final status. */
+  outcome: UploadOutcome
   stats: IngestStats
   detectionRows: number
 }
@@ -36,31 +53,32 @@ export async function processUpload(deps: ProcessUploadDeps, uploadId: string, t
   const { pool } = deps
   const marked = await pool.query(
     `UPDATE uploads SET status = 'RUNNING', attempts = attempts + 1, started_at = now(), failure_reason = NULL
-     WHERE id = $1 AND tenant_id = $2 AND status <> 'SUCCEEDED'`,
+     WHERE id = $1 AND tenant_id = $2 AND status NOT IN ('SUCCEEDED', 'SUCCEEDED_WITH_ERRORS')`,
     [uploadId, tenantId],
   )
   return withTransaction(pool, async (client) => {
     // An advisory lock, not a row lock: the upload row must stay writable for progress updates.
     await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [UPLOAD_LOCK_CLASS, uploadId])
-    const { rows } = await client.query<{ status: string; format_override: string | null }>(
-      'SELECT status, format_override FROM uploads WHERE id = $1 AND tenant_id = $2',
+    const { rows } = await client.query<{ status: string; format_override: string | null; size_bytes: string }>(
+      'SELECT status, format_override, size_bytes FROM uploads WHERE id = $1 AND tenant_id = $2',
       [uploadId, tenantId],
     )
     const upload = rows[0]
     if (!upload) throw new UnrecoverableError(`upload ${uploadId} does not exist for tenant ${tenantId}`)
-    if (upload.status === 'SUCCEEDED' || marked.rowCount === 0) {
-      return { status: 'ALREADY_DONE', stats: newIngestStats(), detectionRows: 0 }
+    if (FINISHED.has(upload.status) || marked.rowCount === 0) {
+      return { status: 'ALREADY_DONE', outcome: upload.status as UploadOutcome, stats: newIngestStats(), detectionRows: 0 }
     }
     await clearUploadResults(client, uploadId)
     const format = (upload.format_override ?? 'auto') as LogFormat | 'auto'
     const { stats, contributions } = await ingestAndDetect(deps, client, { uploadId, tenantId, format })
     const detectionRows = await writeContributions(client, tenantId, uploadId, contributions)
+    const outcome = uploadOutcome(stats, Number(upload.size_bytes))
     await client.query(
-      `UPDATE uploads SET status = 'SUCCEEDED', finished_at = now(), event_count = $2, process_events = $3, skipped_count = $4,
-         error_count = $5, errors = $6, detection_rows = $7, bytes_processed = size_bytes WHERE id = $1`,
-      [uploadId, stats.events, stats.processEvents, stats.skipped, stats.errorCount, JSON.stringify(stats.errors), detectionRows],
+      `UPDATE uploads SET status = $8, failure_reason = $9, finished_at = now(), event_count = $2, process_events = $3, skipped_count = $4,
+         error_count = $5, errors = $6, detection_rows = $7, bytes_processed = size_bytes, skipped_by_kind = $10 WHERE id = $1`,
+      [uploadId, stats.events, stats.processEvents, stats.skipped, stats.errorCount, JSON.stringify(stats.errors), detectionRows, outcome.status, outcome.reason, JSON.stringify(stats.skippedByKind ?? {})],
     )
-    return { status: 'SUCCEEDED', stats, detectionRows }
+    return { status: 'SUCCEEDED', outcome: outcome.status, stats, detectionRows }
   })
 }
 
@@ -74,9 +92,10 @@ async function ingestAndDetect(
   const aggregator = new DetectionAggregator(rules.map((r) => r.compiled))
   const tenantRuleOf = new Map(rules.map((r) => [r.compiled, r]))
   const stats = newIngestStats()
+  const crowdstrikeHosts = await loadCrowdstrikeHosts(client, job.tenantId)
   const progress = trackProgress(deps.pool, job.uploadId, deps.progressIntervalMs ?? 1_000)
   async function* events(): AsyncGenerator<StoredEvent[]> {
-    for await (const batch of readEventBatches(progress.count(readUploadChunks(deps.pool, job.uploadId)), { format: job.format })) {
+    for await (const batch of readEventBatches(progress.count(readUploadChunks(deps.pool, job.uploadId)), { format: job.format, crowdstrikeHosts })) {
       foldIngestItems(stats, batch.items)
       const stored: StoredEvent[] = []
       for (const item of batch.items) {
@@ -112,7 +131,7 @@ async function ingestAndDetect(
 
 /** Records the job's failure on the upload (after BullMQ gave up, or for unrecoverable input). */
 export async function markUploadFailed(pool: pg.Pool, uploadId: string, reason: string): Promise<void> {
-  await pool.query(`UPDATE uploads SET status = 'FAILED', finished_at = now(), failure_reason = $2 WHERE id = $1 AND status <> 'SUCCEEDED'`, [
+  await pool.query(`UPDATE uploads SET status = 'FAILED', finished_at = now(), failure_reason = $2 WHERE id = $1 AND status NOT IN ('SUCCEEDED', 'SUCCEEDED_WITH_ERRORS')`, [
     uploadId,
     reason.slice(0, 2000),
   ])

@@ -20,6 +20,8 @@ const schema = z.object({
   MAX_UPLOAD_BYTES: positiveInt.default(5 * 1024 ** 3),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  /** The operator credential that manages tenants; unset means tenant management only via the CLI. */
+  OPERATOR_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
 })
 
 export type Config = Readonly<{
@@ -32,6 +34,7 @@ export type Config = Readonly<{
   maxUploadBytes: number
   logLevel: z.infer<typeof schema>['LOG_LEVEL']
   production: boolean
+  operatorToken: string | null
 }>
 
 /** Thrown when the environment is invalid; the message names every bad variable. */
@@ -58,5 +61,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     maxUploadBytes: c.MAX_UPLOAD_BYTES,
     logLevel: c.LOG_LEVEL,
     production: c.NODE_ENV === 'production',
+    operatorToken: c.OPERATOR_TOKEN ?? null,
   })
 }

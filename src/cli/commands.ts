@@ -17,6 +17,7 @@ export const commands: Record<string, Command> = {
   rules: lazy(() => import('./commands/rules.js')),
   migrate: lazy(() => import('./commands/migrate.js')),
   tenant: lazy(() => import('./commands/tenant.js')),
+  apikey: lazy(() => import('./commands/apikey.js')),
   serve: lazy(() => import('./commands/serve.js')),
   worker: lazy(() => import('./commands/worker.js')),
   start: lazy(() => import('./commands/start.js')),
@@ -32,6 +33,8 @@ Offline (no services needed):
 Service (Postgres and Redis from DATABASE_URL, REDIS_URL):
   migrate                          create the database if needed and apply pending migrations
   tenant create NAME [--json]      create a tenant and print its first API key (shown once)
+  tenant list|suspend|resume|delete [NAME]   list tenants, suspend or resume one, or purge it
+  apikey create|list|revoke --tenant NAME …  manage a tenant's API keys (see apikey --help)
   serve                            run the GraphQL API (PORT, default 4000)
   worker                           run the upload worker
   start                            migrate, then run the API and a worker in one process

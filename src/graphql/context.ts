@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto'
 import type { Queue } from 'bullmq'
 import type pg from 'pg'
 import type { Config } from '../config.js'
@@ -14,35 +15,57 @@ export interface AppDeps {
   uploadQueue: Queue<ProcessUploadJob>
 }
 
-export interface RequestContext {
-  deps: AppDeps
-  principal: Principal | null
+/** The operator: manages tenants, sees no tenant's data. */
+export interface OperatorPrincipal {
+  operator: true
 }
 
-/** What each role may do. `ingest` keys only send logs (and see their status). */
-export type Permission = 'read' | 'write-rules' | 'upload'
+export interface RequestContext {
+  deps: AppDeps
+  principal: Principal | OperatorPrincipal | null
+}
+
+/** What each role may do. `ingest` keys only send logs (and see their status); keys are admin business. */
+export type Permission = 'read' | 'write-rules' | 'upload' | 'manage-keys'
 
 const GRANTS: Record<ApiKeyRole, readonly Permission[]> = {
-  admin: ['read', 'write-rules', 'upload'],
+  admin: ['read', 'write-rules', 'upload', 'manage-keys'],
   analyst: ['read', 'write-rules', 'upload'],
   ingest: ['upload'],
   reader: ['read'],
 }
 
+const isOperator = (p: RequestContext['principal']): p is OperatorPrincipal => p !== null && 'operator' in p
+
 /** Reads `Authorization: Bearer <key>`; a missing header gives an anonymous context. */
-export async function principalFromHeader(deps: AppDeps, header: string | undefined): Promise<Principal | null> {
+export async function principalFromHeader(deps: AppDeps, header: string | undefined): Promise<Principal | OperatorPrincipal | null> {
   if (!header) return null
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header)
   if (!m) throw new UnauthenticatedError('the Authorization header must be "Bearer <api key>"')
+  if (deps.config.operatorToken !== null && matchesSecret(m[1]!, deps.config.operatorToken)) return { operator: true }
   return authenticateApiKey(deps.prisma, m[1]!, new Date())
+}
+
+/** Constant-time comparison of a presented secret with the configured one (hashes equalise lengths). */
+function matchesSecret(presented: string, expected: string): boolean {
+  const digest = (s: string): Buffer => createHash('sha256').update(s).digest()
+  return timingSafeEqual(digest(presented), digest(expected))
+}
+
+/** Checks that the caller is the operator (tenant management). */
+export function requireOperator(ctx: RequestContext): void {
+  if (!ctx.principal) throw new UnauthenticatedError('the operator credential is required: send "Authorization: Bearer <operator token>"')
+  if (!isOperator(ctx.principal)) throw new ForbiddenError('only the operator credential manages tenants')
 }
 
 /** The caller's tenant, after checking that the key's role grants `permission` (any of a list). */
 export function requireTenant(ctx: RequestContext, permission: Permission | Permission[]): Principal {
   if (!ctx.principal) throw new UnauthenticatedError('an API key is required: send "Authorization: Bearer <api key>"')
+  if (isOperator(ctx.principal)) throw new ForbiddenError('the operator credential manages tenants only; use a tenant API key')
   const wanted = Array.isArray(permission) ? permission : [permission]
-  if (!wanted.some((p) => GRANTS[ctx.principal!.role].includes(p))) {
-    throw new ForbiddenError(`the ${ctx.principal.role} role may not ${wanted[0]!.replace('-', ' ')}`)
+  const principal = ctx.principal
+  if (!wanted.some((p) => GRANTS[principal.role].includes(p))) {
+    throw new ForbiddenError(`the ${principal.role} role may not ${wanted[0]!.replace('-', ' ')}`)
   }
-  return ctx.principal
+  return principal
 }

@@ -5,6 +5,8 @@ import type { Logger } from 'pino'
 import { formatError } from './format-error.js'
 import type { RequestContext } from './context.js'
 import { detectionResolvers } from './resolvers/detections.js'
+import { hostResolvers } from './resolvers/hosts.js'
+import { tenantResolvers } from './resolvers/tenants.js'
 import { ruleLabResolvers } from './resolvers/rule-lab.js'
 import { ruleResolvers } from './resolvers/rules.js'
 import { uploadResolvers } from './resolvers/uploads.js'
@@ -17,8 +19,8 @@ export const resolvers = {
   DateTime: DateTimeScalar,
   JSON: JsonScalar,
   Upload: GraphQLUpload,
-  Query: { ...ruleResolvers.Query, ...ruleLabResolvers.Query, ...uploadResolvers.Query, ...detectionResolvers.Query },
-  Mutation: { ...ruleResolvers.Mutation, ...ruleLabResolvers.Mutation, ...uploadResolvers.Mutation },
+  Query: { ...ruleResolvers.Query, ...ruleLabResolvers.Query, ...uploadResolvers.Query, ...detectionResolvers.Query, ...hostResolvers.Query, ...tenantResolvers.Query },
+  Mutation: { ...ruleResolvers.Mutation, ...ruleLabResolvers.Mutation, ...uploadResolvers.Mutation, ...hostResolvers.Mutation, ...tenantResolvers.Mutation },
   Rule: { ...ruleResolvers.Rule, ...ruleLabResolvers.Rule },
   LogUpload: uploadResolvers.LogUpload,
   Detection: detectionResolvers.Detection,

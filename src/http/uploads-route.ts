@@ -22,6 +22,7 @@ export function uploadView(u: UploadRow) {
     eventCount: u.eventCount,
     processEvents: u.processEvents,
     skipped: u.skippedCount,
+    skippedByKind: u.skippedByKind,
     errorCount: u.errorCount,
     errors: u.errors,
     failureReason: u.failureReason,

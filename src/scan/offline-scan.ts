@@ -23,12 +23,14 @@ export interface ScanInput {
 export interface ScanError {
   file?: string
   line: number
+  /** Byte offset of the bad event's first line (after decompression). */
+  offset: number
   message: string
 }
 
 export interface ScanResult {
   detections: DetectionView[]
-  stats: { events: number; processEvents: number; skipped: number; errors: ScanError[] }
+  stats: { events: number; processEvents: number; skipped: number; skippedByKind: Record<string, number>; errors: ScanError[] }
   ruleErrors: { file: string; rule?: string; line?: number; column?: number; message: string }[]
 }
 
@@ -53,7 +55,7 @@ export async function scanLogs(
   onProgress?: (bytes: number) => void,
 ): Promise<Omit<ScanResult, 'ruleErrors'>> {
   const aggregator = new DetectionAggregator(compiled)
-  const stats = { events: 0, processEvents: 0, skipped: 0, errors: [] as ScanError[] }
+  const stats: ScanResult['stats'] = { events: 0, processEvents: 0, skipped: 0, skippedByKind: {}, errors: [] }
   for (const input of inputs) {
     const fileStats: IngestStats = newIngestStats()
     async function* counted(): AsyncGenerator<Uint8Array> {
@@ -69,7 +71,8 @@ export async function scanLogs(
     stats.events += fileStats.events
     stats.processEvents += fileStats.processEvents
     stats.skipped += fileStats.skipped
-    stats.errors.push(...fileStats.errors.map((e) => ({ file: input.name, line: e.line, message: e.message })))
+    for (const [kind, n] of Object.entries(fileStats.skippedByKind)) stats.skippedByKind[kind] = (stats.skippedByKind[kind] ?? 0) + n
+    stats.errors.push(...fileStats.errors.map((e) => ({ file: input.name, line: e.line, offset: e.offset, message: e.message })))
   }
   return { detections: aggregator.rows().map(describeDetection), stats }
 }

@@ -25,7 +25,7 @@ export interface FixtureResult {
   passed: boolean
   detections: number
   processEvents: number
-  errors: { line: number; message: string }[]
+  errors: { line: number; offset: number; message: string }[]
 }
 
 export interface RuleTestResult {
@@ -68,7 +68,7 @@ export async function testRule(prisma: PrismaClient, tenantId: string, ruleId: s
       passed: f.kind === 'TRUE_POSITIVE' ? detections > 0 : detections === 0,
       detections,
       processEvents: scan.stats.processEvents,
-      errors: scan.stats.errors.map((e) => ({ line: e.line, message: e.message })),
+      errors: scan.stats.errors.map((e) => ({ line: e.line, offset: e.offset, message: e.message })),
     })
   }
   return { ruleId: rule.id, passed: results.length > 0 && results.every((r) => r.passed), fixtures: results }

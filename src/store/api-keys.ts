@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { PrismaClient } from '../db/prisma.js'
-import { UnauthenticatedError } from '../errors.js'
+import { InvalidInputError, NotFoundError, UnauthenticatedError } from '../errors.js'
 
 /**
  * API keys look like `wp_<prefix>_<secret>`. The prefix is stored in clear (it finds the row and
@@ -56,4 +56,30 @@ export async function authenticateApiKey(prisma: PrismaClient, presented: string
     prisma.apiKey.update({ where: { id: row.id }, data: { lastUsedAt: now } }).catch(() => {})
   }
   return { tenantId: row.tenantId, keyId: row.id, role: row.role }
+}
+
+const ROLES: readonly ApiKeyRole[] = ['admin', 'analyst', 'ingest', 'reader']
+
+/** Validates the input of a new key: a name, a known role, an expiry in the future. */
+export function checkNewKey(input: { name: string; role: string; expiresAt?: Date | null }, now: Date): void {
+  if (!input.name.trim() || input.name.length > 100) throw new InvalidInputError('the key name must be 1-100 characters', { field: 'name' })
+  if (!ROLES.includes(input.role as ApiKeyRole)) throw new InvalidInputError(`role must be one of ${ROLES.join(', ')}`, { field: 'role' })
+  if (input.expiresAt && input.expiresAt <= now) throw new InvalidInputError('expiresAt must be in the future', { field: 'expiresAt' })
+}
+
+/** The tenant's keys, newest first; never the hash. */
+export async function listApiKeys(prisma: PrismaClient, tenantId: string) {
+  return prisma.apiKey.findMany({
+    where: { tenantId },
+    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    select: { id: true, name: true, prefix: true, role: true, createdAt: true, lastUsedAt: true, expiresAt: true, revokedAt: true },
+  })
+}
+
+/** Revokes a key at once; revoking twice keeps the first time. */
+export async function revokeApiKey(prisma: PrismaClient, tenantId: string, id: string, now: Date) {
+  const key = /^[0-9a-f-]{36}$/i.test(id) ? await prisma.apiKey.findFirst({ where: { id, tenantId } }) : null
+  if (!key) throw new NotFoundError('ApiKey', id)
+  if (!key.revokedAt) await prisma.apiKey.update({ where: { id }, data: { revokedAt: now } })
+  return (await listApiKeys(prisma, tenantId)).find((k) => k.id === id)!
 }

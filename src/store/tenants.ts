@@ -1,6 +1,9 @@
+import type pg from 'pg'
 import type { PrismaClient } from '../db/prisma.js'
-import { ConflictError, InvalidInputError } from '../errors.js'
+import { withTransaction } from '../db/transaction.js'
+import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js'
 import { createApiKey } from './api-keys.js'
+import { isUuid } from './rules.js'
 
 export interface CreatedTenant {
   tenant: { id: string; name: string }
@@ -19,4 +22,31 @@ export async function createTenant(prisma: PrismaClient, name: string): Promise<
   const tenant = await prisma.tenant.create({ data: { name } })
   const { key } = await createApiKey(prisma, { tenantId: tenant.id, name: 'initial admin key', role: 'admin' })
   return { tenant: { id: tenant.id, name: tenant.name }, apiKey: key }
+}
+
+export async function listTenants(prisma: PrismaClient) {
+  return prisma.tenant.findMany({ orderBy: { name: 'asc' } })
+}
+
+/** Suspends or resumes a tenant: a suspended tenant's keys stop working, its data stays. */
+export async function setTenantStatus(prisma: PrismaClient, id: string, status: 'ACTIVE' | 'SUSPENDED') {
+  const tenant = isUuid(id) ? await prisma.tenant.findUnique({ where: { id } }) : null
+  if (!tenant) throw new NotFoundError('Tenant', id)
+  return prisma.tenant.update({ where: { id }, data: { status } })
+}
+
+/**
+ * Purges a tenant: every event, detection, risk event, rule, upload (with its raw bytes) and key.
+ * Tables without a foreign key to tenants are cleared explicitly, in one transaction.
+ */
+export async function deleteTenant(pool: pg.Pool, id: string): Promise<string> {
+  return withTransaction(pool, async (client) => {
+    const { rowCount } = await client.query('SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE', [isUuid(id) ? id : null])
+    if (!rowCount) throw new NotFoundError('Tenant', id)
+    for (const table of ['risk_events', 'detection_contributions', 'detections', 'process_events', 'rule_versions', 'rule_fixtures']) {
+      await client.query(`DELETE FROM ${table} WHERE tenant_id = $1`, [id])
+    }
+    await client.query('DELETE FROM tenants WHERE id = $1', [id])
+    return id
+  })
 }

@@ -4,3 +4,10 @@ import { readFileSync } from 'node:fs'
 export const fixturePath = (relative: string): URL => new URL(`../fixtures/${relative}`, import.meta.url)
 export const readFixture = (relative: string): Buffer => readFileSync(fixturePath(relative))
 export const SEED_RULE_YAML = readFileSync(new URL('../../src/rules/escu/windows_ngrok_reverse_proxy_usage.yml', import.meta.url), 'utf8')
+
+/** Byte offset where 1-based line `line` of `bytes` starts. */
+export function lineOffset(bytes: Buffer, line: number): number {
+  let at = 0
+  for (let n = 1; n < line; n++) at = bytes.indexOf(10, at) + 1
+  return at
+}

@@ -17,10 +17,10 @@ export interface TestService {
   close(): Promise<void>
 }
 
-export async function startTestService(opts: { worker?: boolean } = {}): Promise<TestService> {
+export async function startTestService(opts: { worker?: boolean; env?: Record<string, string> } = {}): Promise<TestService> {
   const db = await createTestDatabase()
   const queuePrefix = `wptest-${randomBytes(4).toString('hex')}`
-  const config = loadConfig({ DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, PORT: '0', HOST: '127.0.0.1', QUEUE_PREFIX: queuePrefix, NODE_ENV: 'test' })
+  const config = loadConfig({ DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, PORT: '0', HOST: '127.0.0.1', QUEUE_PREFIX: queuePrefix, NODE_ENV: 'test', ...opts.env })
   const service = await startService(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), { api: true, worker: opts.worker ?? true })
   return {
     url: service.url!,

@@ -16,15 +16,15 @@ export async function uploadMultipart(url: string, apiKey: string, fileName: str
   return (await res.json()) as { data?: { uploadLogs: { id: string; status: string; fileName: string; sizeBytes: number; sha256: string; format: string } }; errors?: { message: string; extensions?: { code?: string } }[] }
 }
 
-export const UPLOAD_FIELDS = 'id status format eventCount processEvents skipped errorCount errors { line message } failureReason detectionRows progress { bytesProcessed bytesTotal fraction }'
+export const UPLOAD_FIELDS = 'id status format eventCount processEvents skipped errorCount errors { line offset message } failureReason detectionRows progress { bytesProcessed bytesTotal fraction }'
 
-/** Polls `upload(id)` until the job has finished (SUCCEEDED or FAILED). */
+/** Polls `upload(id)` until the job has finished (SUCCEEDED, SUCCEEDED_WITH_ERRORS or FAILED). */
 export async function waitForUpload(url: string, apiKey: string, id: string) {
   return waitFor(
     async () => {
       const res = await graphql<{ upload: { status: string } & Record<string, unknown> }>(url, apiKey, `query ($id: ID!) { upload(id: $id) { ${UPLOAD_FIELDS} } }`, { id })
       const u = res.data?.upload
-      return u && (u.status === 'SUCCEEDED' || u.status === 'FAILED') ? u : undefined
+      return u && ['SUCCEEDED', 'SUCCEEDED_WITH_ERRORS', 'FAILED'].includes(u.status) ? u : undefined
     },
     60_000,
     `upload ${id} to finish`,

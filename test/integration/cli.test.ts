@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { fixturePath, readFixture, SEED_RULE_YAML } from '../helpers/fixtures.js'
+import { fixturePath, lineOffset, readFixture, SEED_RULE_YAML } from '../helpers/fixtures.js'
 import { runCli } from '../helpers/run-cli.js'
 import { createTestDatabase } from '../helpers/test-database.js'
 
@@ -41,7 +41,8 @@ describe('watchpost scan (offline)', () => {
       ],
     })
     expect(out.stats).toMatchObject({ events: 39, processEvents: 36, skipped: 3 })
-    expect(out.stats.errors).toEqual([{ file: SYSMON, line: 30, message: 'unexpected end of XML: <Event> not closed (a new <Event> starts on line 31)' }])
+    expect(out.stats.skippedByKind).toEqual({ 'sysmon:3': 2, 'sysmon:11': 1 })
+    expect(out.stats.errors).toEqual([{ file: SYSMON, line: 30, offset: lineOffset(readFixture('logs/sysmon/ngrok-synthetic.xml'), 30), message: 'unexpected end of XML: <Event> not closed (a new <Event> starts on line 31)' }])
   })
 
   it('reads standard input with -, uses the bundled rules by default, and prints a table', async () => {
@@ -126,6 +127,28 @@ describe('watchpost migrate and tenant create', () => {
     const dup = await runCli(['tenant', 'create', 'acme'], { env: { DATABASE_URL: db.url } })
     expect(dup.code).toBe(1)
     expect(dup.stderr).toContain('a tenant named "acme" already exists')
+  })
+
+  it('manages API keys and tenants from the shell', async () => {
+    const env = { DATABASE_URL: db.url }
+    await runCli(['tenant', 'create', 'shell-co'], { env })
+    const created = await runCli(['apikey', 'create', '--tenant', 'shell-co', '--name', 'ci', '--role', 'ingest', '--json'], { env })
+    expect(created.code).toBe(0)
+    const key = JSON.parse(created.stdout)
+    expect(key).toMatchObject({ role: 'ingest' })
+    expect(key.apiKey).toMatch(new RegExp(`^wp_${key.prefix}_`))
+    const listed = await runCli(['apikey', 'list', '--tenant', 'shell-co'], { env })
+    expect(listed.stdout).toMatch(new RegExp(`^${key.id}  wp_${key.prefix}_…  ingest   ci$`, 'm'))
+    expect(listed.stdout).not.toContain(key.apiKey)
+    expect((await runCli(['apikey', 'revoke', '--tenant', 'shell-co', key.id], { env })).stdout).toBe(`revoked ${key.id}\n`)
+    expect((await runCli(['apikey', 'list', '--tenant', 'shell-co'], { env })).stdout).toMatch(/ci  \(revoked\)$/m)
+    const badRole = await runCli(['apikey', 'create', '--tenant', 'shell-co', '--name', 'x', '--role', 'boss'], { env })
+    expect(badRole).toMatchObject({ code: 1 })
+    expect(badRole.stderr).toContain('role must be one of admin, analyst, ingest, reader')
+    expect((await runCli(['tenant', 'suspend', 'shell-co'], { env })).stdout).toBe('tenant shell-co suspended\n')
+    expect(JSON.parse((await runCli(['tenant', 'list', '--json'], { env })).stdout)).toContainEqual(expect.objectContaining({ name: 'shell-co', status: 'SUSPENDED' }))
+    expect((await runCli(['tenant', 'delete', 'shell-co'], { env })).stdout).toBe('tenant shell-co deleted with all its data\n')
+    expect((await runCli(['tenant', 'delete', 'shell-co'], { env })).stderr).toContain('no tenant named "shell-co"')
   })
 
   it('rejects an invalid environment naming the variable', async () => {

@@ -120,7 +120,7 @@ describe('the upload job', () => {
     const s = await snapshot(id)
     expect(s.events).toEqual([{ n: 36 * copies }])
     expect(s.detections.map((d) => d.count)).toEqual(COUNTS_BY_PROCESS.map((n) => n * copies))
-    expect(s.upload).toEqual([{ status: 'SUCCEEDED', event_count: 39 * copies, process_events: 36 * copies, error_count: copies, detection_rows: 4 }])
+    expect(s.upload).toEqual([{ status: 'SUCCEEDED_WITH_ERRORS', event_count: 39 * copies, process_events: 36 * copies, error_count: copies, detection_rows: 4 }])
     await observer.end()
   })
 })

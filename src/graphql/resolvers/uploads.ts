@@ -27,11 +27,12 @@ export const uploadResolvers = {
     sizeBytes: (u: UploadRow) => Number(u.sizeBytes),
     format: (u: UploadRow) => u.detectedFormat,
     skipped: (u: UploadRow) => u.skippedCount,
+    skippedByKind: (u: UploadRow) => u.skippedByKind,
     errors: (u: UploadRow) => u.errors,
     progress: (u: UploadRow) => {
       const total = Number(u.sizeBytes)
-      const done = u.status === 'SUCCEEDED' ? total : Math.min(Number(u.bytesProcessed), total)
-      return { bytesProcessed: done, bytesTotal: total, fraction: total === 0 ? (u.status === 'SUCCEEDED' ? 1 : 0) : done / total }
+      const done = u.status === 'SUCCEEDED' || u.status === 'SUCCEEDED_WITH_ERRORS' ? total : Math.min(Number(u.bytesProcessed), total)
+      return { bytesProcessed: done, bytesTotal: total, fraction: total === 0 ? (u.finishedAt ? 1 : 0) : done / total }
     },
   },
 }

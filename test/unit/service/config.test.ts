@@ -13,6 +13,7 @@ describe('loadConfig', () => {
       maxUploadBytes: 5 * 1024 ** 3,
       logLevel: 'info',
       production: false,
+      operatorToken: null,
     })
   })
 
@@ -20,6 +21,11 @@ describe('loadConfig', () => {
     const c = loadConfig({ PORT: '8080', WORKER_CONCURRENCY: '4', NODE_ENV: 'production', REDIS_URL: '', QUEUE_PREFIX: 'tenant-x' })
     expect(c).toMatchObject({ port: 8080, workerConcurrency: 4, production: true, redisUrl: 'redis://127.0.0.1:6379', queuePrefix: 'tenant-x' })
     expect(Object.isFrozen(c)).toBe(true)
+  })
+
+  it('requires a long operator token when one is set', () => {
+    expect(() => loadConfig({ OPERATOR_TOKEN: 'short' })).toThrow(/OPERATOR_TOKEN: must be at least 32 characters/)
+    expect(loadConfig({ OPERATOR_TOKEN: 'o'.repeat(32) }).operatorToken).toBe('o'.repeat(32))
   })
 
   it('names every invalid variable', () => {

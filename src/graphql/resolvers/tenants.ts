@@ -1,0 +1,42 @@
+import { checkNewKey, createApiKey, listApiKeys, revokeApiKey, type ApiKeyRole } from '../../store/api-keys.js'
+import { createTenant, deleteTenant, listTenants, setTenantStatus } from '../../store/tenants.js'
+import { requireOperator, requireTenant, type RequestContext } from '../context.js'
+
+/** Tenants (the operator's business) and API keys (each tenant admin's). Keys are shown once. */
+export const tenantResolvers = {
+  Query: {
+    tenants: (_: unknown, __: unknown, ctx: RequestContext) => {
+      requireOperator(ctx)
+      return listTenants(ctx.deps.prisma)
+    },
+    apiKeys: (_: unknown, __: unknown, ctx: RequestContext) => listApiKeys(ctx.deps.prisma, requireTenant(ctx, 'manage-keys').tenantId),
+  },
+  Mutation: {
+    createTenant: async (_: unknown, args: { name: string }, ctx: RequestContext) => {
+      requireOperator(ctx)
+      const created = await createTenant(ctx.deps.prisma, args.name)
+      return { tenant: await ctx.deps.prisma.tenant.findUniqueOrThrow({ where: { id: created.tenant.id } }), apiKey: created.apiKey }
+    },
+    suspendTenant: (_: unknown, args: { id: string }, ctx: RequestContext) => {
+      requireOperator(ctx)
+      return setTenantStatus(ctx.deps.prisma, args.id, 'SUSPENDED')
+    },
+    resumeTenant: (_: unknown, args: { id: string }, ctx: RequestContext) => {
+      requireOperator(ctx)
+      return setTenantStatus(ctx.deps.prisma, args.id, 'ACTIVE')
+    },
+    deleteTenant: (_: unknown, args: { id: string }, ctx: RequestContext) => {
+      requireOperator(ctx)
+      return deleteTenant(ctx.deps.pool, args.id)
+    },
+    createApiKey: async (_: unknown, args: { name: string; role: ApiKeyRole; expiresAt?: Date | null }, ctx: RequestContext) => {
+      const { tenantId } = requireTenant(ctx, 'manage-keys')
+      checkNewKey(args, new Date())
+      const created = await createApiKey(ctx.deps.prisma, { tenantId, name: args.name, role: args.role, expiresAt: args.expiresAt ?? null })
+      const apiKey = (await listApiKeys(ctx.deps.prisma, tenantId)).find((k) => k.id === created.id)!
+      return { apiKey, key: created.key }
+    },
+    revokeApiKey: (_: unknown, args: { id: string }, ctx: RequestContext) =>
+      revokeApiKey(ctx.deps.prisma, requireTenant(ctx, 'manage-keys').tenantId, args.id, new Date()),
+  },
+}
