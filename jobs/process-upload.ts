@@ -9,6 +9,7 @@ import { loadEnabledRules } from '../src/store/tenant-rules.js'
 import { readUploadChunks } from '../src/store/upload-chunks.js'
 import { loadCrowdstrikeHosts } from '../src/store/crowdstrike-hosts.js'
 import { withTransaction } from '../src/db/transaction.js'
+import { UPLOAD_LOCK_CLASS } from '../src/store/upload-lock.js'
 
 /**
  * Processes one upload: streams its stored bytes through the parser, COPYs the normalized events,
@@ -17,8 +18,7 @@ import { withTransaction } from '../src/db/transaction.js'
  * behind, a concurrent duplicate waits and then sees SUCCEEDED, and a retry starts clean.
  */
 
-/** First key of the per-upload advisory lock (the second is hashtext(upload id)). */
-export const UPLOAD_LOCK_CLASS = 7263
+export { UPLOAD_LOCK_CLASS }
 
 export interface ProcessUploadDeps {
   pool: pg.Pool

@@ -1,5 +1,7 @@
 import type pg from 'pg'
 import { withTransaction } from '../db/transaction.js'
+import { clearUploadResults } from './detection-writer.js'
+import { UPLOAD_LOCK_CLASS } from './upload-lock.js'
 import { writeUploadChunks } from './upload-chunks.js'
 
 /**
@@ -38,5 +40,21 @@ export async function receiveUpload(pool: pg.Pool, input: NewUpload, body: Async
       detectedFormat,
     ])
     return { id, sizeBytes: stored.sizeBytes, sha256: stored.sha256, detectedFormat }
+  })
+}
+
+/**
+ * Deletes an upload with everything derived from it: raw bytes, events, its contributions to
+ * detections (whose totals are recomputed; detections left without any are removed) and its risk
+ * events. Waits for a job still processing the upload (same advisory lock), so nothing is re-added.
+ */
+export async function deleteUpload(pool: pg.Pool, tenantId: string, uploadId: string): Promise<boolean> {
+  return withTransaction(pool, async (client) => {
+    await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [UPLOAD_LOCK_CLASS, uploadId])
+    const { rowCount } = await client.query('SELECT 1 FROM uploads WHERE id = $1 AND tenant_id = $2', [uploadId, tenantId])
+    if (!rowCount) return false
+    await clearUploadResults(client, uploadId)
+    await client.query('DELETE FROM uploads WHERE id = $1', [uploadId])
+    return true
   })
 }

@@ -1,3 +1,4 @@
+import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readFixture, SEED_RULE_YAML } from '../helpers/fixtures.js'
 import { createTestTenant } from '../helpers/tenant.js'
@@ -83,5 +84,45 @@ describe('upload outcomes and CrowdStrike hosts', () => {
       ['SRV-APP03', 'C:\\TOOLS\\NGROK.EXE tcp 3389', 'NGROK.EXE', 'CrowdStrike FDR'],
       ['WS-ALICE01.corp.example.com', 'C:\\Users\\alice\\AppData\\Local\\ngrok\\ngrok.exe http 8080', 'ngrok.exe', 'CrowdStrike FDR'],
     ])
+  })
+})
+
+describe('deleting an upload', () => {
+  let svc: TestService
+  let key: string
+  const gql = <T = any>(query: string, variables?: Record<string, unknown>) => graphql<T>(svc.url, key, query, variables)
+  beforeAll(async () => {
+    svc = await startTestService()
+    key = (await createTestTenant(svc.databaseUrl, 'deleter')).apiKey
+    await gql('mutation ($y: String!) { importRules(yaml: $y) { rules { id } } }', { y: SEED_RULE_YAML })
+  })
+  afterAll(async () => {
+    await svc?.close()
+  })
+
+  it('removes its bytes, events and risk events, and only its share of shared detections', async () => {
+    const sysmon = readFixture('logs/sysmon/ngrok-synthetic.xml')
+    const ids: string[] = []
+    for (const name of ['first.xml', 'second.xml']) {
+      const res = await uploadMultipart(svc.url, key, name, sysmon)
+      ids.push(res.data!.uploadLogs.id)
+      await waitForUpload(svc.url, key, res.data!.uploadLogs.id)
+    }
+    const counts = async () => (await gql('{ detections { edges { node { count } } } riskObjects { object riskEventCount } }')).data
+    const both = await counts()
+    expect(both.detections.edges.map((e: any) => e.node.count).sort()).toEqual([2, 2, 4, 6])
+    expect((await gql('mutation ($id: ID!) { deleteUpload(id: $id) }', { id: ids[0] })).data.deleteUpload).toBe(ids[0])
+    const one = await counts()
+    expect(one.detections.edges.map((e: any) => e.node.count).sort()).toEqual([1, 1, 2, 3])
+    expect(one.riskObjects.find((r: any) => r.object === 'alice').riskEventCount).toBe(2)
+    expect((await gql('query ($id: ID!) { upload(id: $id) { id } }', { id: ids[0] })).data.upload).toBeNull()
+    await gql('mutation ($id: ID!) { deleteUpload(id: $id) }', { id: ids[1] })
+    expect(await counts()).toEqual({ detections: { edges: [] }, riskObjects: [] })
+    const pgClient = new pg.Client({ connectionString: svc.databaseUrl })
+    await pgClient.connect()
+    const left = await pgClient.query('SELECT (SELECT count(*) FROM process_events)::int AS e, (SELECT count(*) FROM upload_chunks)::int AS c')
+    await pgClient.end()
+    expect(left.rows[0]).toEqual({ e: 0, c: 0 })
+    expect((await gql('mutation ($id: ID!) { deleteUpload(id: $id) }', { id: ids[1] })).errors?.[0]?.extensions?.code).toBe('NOT_FOUND')
   })
 })

@@ -3,6 +3,8 @@ import { NotFoundError } from '../../errors.js'
 import { acceptUpload, parseFormatName } from '../../services/receive-upload.js'
 import { pageSize } from '../../store/cursor.js'
 import { findUpload, listUploads, type UploadRow } from '../../store/uploads-query.js'
+import { deleteUpload } from '../../store/uploads.js'
+import { isUuid } from '../../store/rules.js'
 import { requireTenant, type RequestContext } from '../context.js'
 
 export const uploadResolvers = {
@@ -14,6 +16,11 @@ export const uploadResolvers = {
       listUploads(ctx.deps.prisma, requireTenant(ctx, 'read').tenantId, pageSize(args.first, 20, 200), args.after),
   },
   Mutation: {
+    deleteUpload: async (_: unknown, args: { id: string }, ctx: RequestContext) => {
+      const { tenantId } = requireTenant(ctx, 'write-rules')
+      if (!isUuid(args.id) || !(await deleteUpload(ctx.deps.pool, tenantId, args.id))) throw new NotFoundError('Upload', args.id)
+      return args.id
+    },
     uploadLogs: async (_: unknown, args: { file: Promise<FileUpload>; format?: string | null }, ctx: RequestContext) => {
       const { tenantId } = requireTenant(ctx, 'upload')
       const file = await args.file
