@@ -16,6 +16,7 @@ import {
 import { buildGroupedQuery, runGroupedQuery, type QueryScope } from '../../src/sql-backend/index.js'
 import { copyEvents } from '../../src/store/event-copy.js'
 import { createTestDatabase } from '../helpers/test-database.js'
+import { NGROK_EVENT_BASE, NGROK_T0 } from '../unit/detection/helpers.js'
 import { ruleDefinition } from '../unit/sql-backend/support/random-rules.js'
 import { rowData, storedBatches } from '../unit/sql-backend/support/stored-events.js'
 
@@ -32,22 +33,8 @@ const seedRule = (): CompiledRule => {
   return compileRule(parsed.rules[0]!, createMacroSet())
 }
 
-const T0 = Date.UTC(2024, 3, 22, 16, 59, 33, 418)
-const base: ExtractedProcessFields = {
-  action: 'allowed',
-  dest: 'win-dc-01.corp.local',
-  user: 'alice',
-  parent_process: 'C:\\Windows\\System32\\cmd.exe',
-  parent_process_name: 'cmd.exe',
-  process_name: 'ngrok.exe',
-  process_path: 'C:\\Users\\alice\\Downloads\\ngrok.exe',
-  process_guid: '{96128EA2-F212-5F7E-E400-000000007F01}',
-  process_id: '4242',
-  process_integrity_level: 'Medium',
-  vendor_product: 'Microsoft Sysmon',
-}
 const ngrok = (time: number, process: string, extra: ExtractedProcessFields = {}): ProcessEvent =>
-  applyCimDataModel(time, { ...base, process, ...extra }, 'xmlwineventlog')
+  applyCimDataModel(time, { ...NGROK_EVENT_BASE, process, ...extra }, 'xmlwineventlog')
 
 function inMemory(rule: CompiledRule, events: readonly ProcessEvent[]): GroupedRow[] {
   const aggregator = new DetectionAggregator([rule])
@@ -89,15 +76,15 @@ describe('SQL backend on Postgres', () => {
     const tenant = randomUUID()
     const upload = randomUUID()
     const events = [
-      ngrok(T0, 'ngrok.exe start --all'),
-      ngrok(T0 + 5_000, 'ngrok.exe start --all'),
-      ngrok(T0 - 2_000, 'ngrok.exe start --all'),
-      ngrok(T0 + 1, 'ngrok.exe http 80 --config C:\\ngrok.yml', { process_guid: null, user: 'BOB' }),
-      ngrok(T0 + 2, '"C:\\Tools\\NGROK.EXE" TCP 3389', { process_name: 'NGROK.EXE', dest: 'ws-7' }),
-      ngrok(T0 + 3, 'ngrok.exe authtoken 2abcDEF', { process_integrity_level: null, process_hash: 'MD5=AB,SHA256=CD' }),
-      ngrok(T0 + 4, 'ngrok.exe version'),
-      ngrok(T0 + 5, 'frpc.exe http 80', { process_name: 'frpc.exe' }),
-      ngrok(T0 + 6, 'ngrok http 80', { process_name: 'ngrok' }),
+      ngrok(NGROK_T0, 'ngrok.exe start --all'),
+      ngrok(NGROK_T0 + 5_000, 'ngrok.exe start --all'),
+      ngrok(NGROK_T0 - 2_000, 'ngrok.exe start --all'),
+      ngrok(NGROK_T0 + 1, 'ngrok.exe http 80 --config C:\\ngrok.yml', { process_guid: null, user: 'BOB' }),
+      ngrok(NGROK_T0 + 2, '"C:\\Tools\\NGROK.EXE" TCP 3389', { process_name: 'NGROK.EXE', dest: 'ws-7' }),
+      ngrok(NGROK_T0 + 3, 'ngrok.exe authtoken 2abcDEF', { process_integrity_level: null, process_hash: 'MD5=AB,SHA256=CD' }),
+      ngrok(NGROK_T0 + 4, 'ngrok.exe version'),
+      ngrok(NGROK_T0 + 5, 'frpc.exe http 80', { process_name: 'frpc.exe' }),
+      ngrok(NGROK_T0 + 6, 'ngrok http 80', { process_name: 'ngrok' }),
     ]
 
     beforeAll(async () => {
@@ -110,7 +97,7 @@ describe('SQL backend on Postgres', () => {
       const rows = await expectSameRows(rule, { tenantId: tenant }, events)
       expect(rows).toHaveLength(4)
       const first = rows.find((r) => r.count === 3)!
-      expect(first).toMatchObject({ firstTime: T0 - 2_000, lastTime: T0 + 5_000, aggregates: {} })
+      expect(first).toMatchObject({ firstTime: NGROK_T0 - 2_000, lastTime: NGROK_T0 + 5_000, aggregates: {} })
       expect(first.key).toMatch(/^[0-9a-f]{16}$/)
       // Null BY fields become ESCU's fillnull "null"; calculated CIM fields stay "unknown".
       const bob = rows.find((r) => r.fields['user'] === 'BOB')!
@@ -123,14 +110,14 @@ describe('SQL backend on Postgres', () => {
 
     it('scopes to one upload and to a from <= time < to window', async () => {
       const other = randomUUID()
-      const late = [ngrok(T0 + 60_000, 'ngrok.exe tcp 22', { dest: 'late-host' })]
+      const late = [ngrok(NGROK_T0 + 60_000, 'ngrok.exe tcp 22', { dest: 'late-host' })]
       await insert(tenant, other, late)
       await expectSameRows(rule, { tenantId: tenant, uploadId: upload }, events)
       await expectSameRows(rule, { tenantId: tenant, uploadId: other }, late)
       await expectSameRows(rule, { tenantId: tenant }, [...events, ...late])
-      const from = new Date(T0)
-      const to = new Date(T0 + 5_000)
-      await expectSameRows(rule, { tenantId: tenant, from, to }, events.filter((e) => e._time >= T0 && e._time < T0 + 5_000))
+      const from = new Date(NGROK_T0)
+      const to = new Date(NGROK_T0 + 5_000)
+      await expectSameRows(rule, { tenantId: tenant, from, to }, events.filter((e) => e._time >= NGROK_T0 && e._time < NGROK_T0 + 5_000))
       expect(await runGroupedQuery(client, rule, { tenantId: randomUUID() })).toEqual([])
     })
 

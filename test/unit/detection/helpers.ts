@@ -69,3 +69,19 @@ export function seedRule(): RuleDefinition {
   if (parsed.rules.length !== 1) throw new Error(`seed fixture did not import: ${JSON.stringify(parsed.errors)}`)
   return parsed.rules[0]!
 }
+
+/** A moment and a Sysmon-like extraction around which the ngrok tests build their events. */
+export const NGROK_T0 = Date.UTC(2024, 3, 22, 16, 59, 33, 418)
+export const NGROK_EVENT_BASE: ExtractedProcessFields = {
+  action: 'allowed',
+  dest: 'win-dc-01.corp.local',
+  user: 'alice',
+  parent_process: 'C:\\Windows\\System32\\cmd.exe',
+  parent_process_name: 'cmd.exe',
+  process_name: 'ngrok.exe',
+  process_path: 'C:\\Users\\alice\\Downloads\\ngrok.exe',
+  process_guid: '{96128EA2-F212-5F7E-E400-000000007F01}',
+  process_id: '4242',
+  process_integrity_level: 'Medium',
+  vendor_product: 'Microsoft Sysmon',
+}

@@ -9,28 +9,14 @@ import {
   parseRuleDocuments,
   type ExtractedProcessFields,
 } from '../../../src/detection/index.js'
-import { fixture, processEvent, seedRule } from './helpers.js'
+import { fixture, NGROK_EVENT_BASE, NGROK_T0, processEvent, seedRule } from './helpers.js'
 
 /**
  * The reference rule, ESCU "Windows Ngrok Reverse Proxy Usage" v11, end to end: import, compile,
  * match hand-built Sysmon-like events, group, and render the detection view.
  */
 
-const T0 = Date.UTC(2024, 3, 22, 16, 59, 33, 418)
-const base: ExtractedProcessFields = {
-  action: 'allowed',
-  dest: 'win-dc-01.corp.local',
-  user: 'alice',
-  parent_process: 'C:\\Windows\\System32\\cmd.exe',
-  parent_process_name: 'cmd.exe',
-  process_name: 'ngrok.exe',
-  process_path: 'C:\\Users\\alice\\Downloads\\ngrok.exe',
-  process_guid: '{96128EA2-F212-5F7E-E400-000000007F01}',
-  process_id: '4242',
-  process_integrity_level: 'Medium',
-  vendor_product: 'Microsoft Sysmon',
-}
-const ngrok = (process: string, extra: ExtractedProcessFields = {}, time = T0) => processEvent(time, { ...base, process, ...extra })
+const ngrok = (process: string, extra: ExtractedProcessFields = {}, time = NGROK_T0) => processEvent(time, { ...NGROK_EVENT_BASE, process, ...extra })
 
 describe('seed rule: Windows Ngrok Reverse Proxy Usage (v11)', () => {
   const rule = seedRule()
@@ -83,18 +69,18 @@ describe('seed rule: Windows Ngrok Reverse Proxy Usage (v11)', () => {
 
   it('groups identical BY tuples into one row with count and first/last time', () => {
     const agg = new DetectionAggregator([compiled])
-    agg.add(ngrok('ngrok.exe tcp 3389', {}, T0 + 60_000))
-    agg.add(ngrok('ngrok.exe tcp 3389', {}, T0))
-    agg.add(ngrok('ngrok.exe tcp 3389', {}, T0 + 5_000))
-    agg.add(ngrok('ngrok.exe version', {}, T0 + 1))
+    agg.add(ngrok('ngrok.exe tcp 3389', {}, NGROK_T0 + 60_000))
+    agg.add(ngrok('ngrok.exe tcp 3389', {}, NGROK_T0))
+    agg.add(ngrok('ngrok.exe tcp 3389', {}, NGROK_T0 + 5_000))
+    agg.add(ngrok('ngrok.exe version', {}, NGROK_T0 + 1))
     const rows = agg.rows()
     expect(rows).toHaveLength(1)
-    expect(rows[0]).toMatchObject({ count: 3, firstTime: T0, lastTime: T0 + 60_000 })
+    expect(rows[0]).toMatchObject({ count: 3, firstTime: NGROK_T0, lastTime: NGROK_T0 + 60_000 })
   })
 
   it('fills null plain BY fields with "null" and keeps CIM "unknown"', () => {
     const agg = new DetectionAggregator([compiled])
-    agg.add(processEvent(T0, { process: 'ngrok.exe http 8080', process_name: 'ngrok.exe' }))
+    agg.add(processEvent(NGROK_T0, { process: 'ngrok.exe http 8080', process_name: 'ngrok.exe' }))
     const [row] = agg.rows()
     expect(row!.fields).toMatchObject({
       action: 'null',
@@ -111,7 +97,7 @@ describe('seed rule: Windows Ngrok Reverse Proxy Usage (v11)', () => {
   it('renders risk, threat objects, MITRE and ctime exactly', () => {
     const agg = new DetectionAggregator([compiled])
     agg.add(ngrok('ngrok.exe tcp 3389'))
-    agg.add(ngrok('ngrok.exe tcp 3389', {}, T0 + 90_500))
+    agg.add(ngrok('ngrok.exe tcp 3389', {}, NGROK_T0 + 90_500))
     const view = describeDetection(agg.rows()[0]!)
     const message = 'A reverse proxy was identified spawning from cmd.exe -  ngrok.exe on endpoint win-dc-01.corp.local by user alice.'
     expect(view.rule).toEqual({ id: 'e2549f2c-0aef-408a-b0c1-e0f270623436', name: 'Windows Ngrok Reverse Proxy Usage' })
@@ -136,7 +122,7 @@ describe('seed rule: Windows Ngrok Reverse Proxy Usage (v11)', () => {
   })
 
   it('formats ctime as %Y-%m-%dT%H:%M:%S in UTC without fraction', () => {
-    expect(ctime(T0)).toBe('2024-04-22T16:59:33')
+    expect(ctime(NGROK_T0)).toBe('2024-04-22T16:59:33')
     expect(ctime(Date.UTC(1999, 11, 31, 23, 59, 59, 999))).toBe('1999-12-31T23:59:59')
     expect(ctime(0)).toBe('1970-01-01T00:00:00')
   })

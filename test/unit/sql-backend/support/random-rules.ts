@@ -1,3 +1,4 @@
+import { ruleWith } from '../../detection/helpers.js'
 import fc from 'fast-check'
 import {
   CIM_PROCESS_FIELDS,
@@ -192,28 +193,7 @@ export function searchOf(spec: RuleSpec): string {
 
 /** A minimal RuleDefinition around `search`. */
 export function ruleDefinition(search: string, id = '00000000-0000-4000-8000-00000000f00d'): RuleDefinition {
-  return {
-    id,
-    name: 'Random Rule',
-    version: 1,
-    date: null,
-    author: null,
-    status: null,
-    type: null,
-    description: null,
-    dataSources: [],
-    search,
-    howToImplement: null,
-    knownFalsePositives: null,
-    references: [],
-    drilldowns: [],
-    tags: { analyticStories: [], mitreAttackIds: [], securityDomain: null, assetType: null, product: [] },
-    rba: null,
-    filterMacroName: 'random_rule_filter',
-    yaml: '',
-    file: null,
-    document: 0,
-  }
+  return ruleWith(search, { id, name: 'Random Rule', filterMacroName: 'random_rule_filter' })
 }
 
 /** Compiles `spec` with builtins plus its filter macro. */
