@@ -38,7 +38,7 @@ export type { WhereNode, AggregationKind, AggregationNode, StageNode, TstatsQuer
 export { parseSearch, SUPPORTED_DATAMODEL } from './spl/parse.js'
 
 /** Streaming tstats grouping with mergeable partial groups. */
-export { DetectionAggregator } from './group/aggregator.js'
+export { DetectionAggregator, type DetectionAggregatorOptions } from './group/aggregator.js'
 /** A grouped result row and its JSON-safe partial form. */
 export type { GroupedRow, PartialGroup } from './group/grouped-row.js'
 

@@ -1,5 +1,6 @@
 import type { ProcessEvent } from '../event.js'
 import { EventContext } from '../match/event-context.js'
+import { RuleIndex } from '../prefilter/rule-index.js'
 import type { CompiledRule } from '../rule/compiled-rule.js'
 import { groupKey } from './fnv.js'
 import type { GroupedRow, PartialGroup } from './grouped-row.js'
@@ -12,6 +13,9 @@ import type { GroupedRow, PartialGroup } from './grouped-row.js'
  * `fillnull_value` (ESCU: the string "null") or, when the search sets none, drops the event; a
  * search without BY yields one row only when at least one event matched (Splunk would also
  * return a count=0 row, which is not a detection).
+ *
+ * Each event is evaluated only against the rules a RuleIndex (prefilter/) selects for it — those
+ * whose necessary conditions it meets — which gives the same rows as evaluating every rule.
  */
 
 interface GroupState {
@@ -29,24 +33,45 @@ interface RuleState {
 
 const isSetAggregation = (kind: string): boolean => kind === 'values' || kind === 'dc'
 
+/** Options of DetectionAggregator. */
+export interface DetectionAggregatorOptions {
+  /**
+   * Evaluate on each event only the rules a RuleIndex selects for it (default true). The results
+   * are the same either way; false evaluates every rule on every event, as a reference.
+   */
+  readonly prefilter?: boolean
+}
+
 /** Groups matching events per rule and BY tuple, like `| tstats … BY …`. */
 export class DetectionAggregator {
   private readonly states: RuleState[]
   private readonly byRuleId = new Map<string, RuleState>()
   private readonly ctx = new EventContext()
+  private readonly index: RuleIndex | null
 
-  constructor(rules: readonly CompiledRule[]) {
+  constructor(rules: readonly CompiledRule[], options: DetectionAggregatorOptions = {}) {
     this.states = rules.map((rule) => ({ rule, groups: new Map() }))
     for (const s of this.states) {
       if (this.byRuleId.has(s.rule.rule.id)) throw new Error(`duplicate rule id ${s.rule.rule.id} in one aggregator`)
       this.byRuleId.set(s.rule.rule.id, s)
     }
+    this.index = (options.prefilter ?? true) ? new RuleIndex(rules) : null
   }
 
-  /** Evaluates every rule on `event` and adds it to the groups of the rules it matches. */
+  /** Adds `event` to the groups of the rules it matches. */
   add(event: ProcessEvent): void {
-    this.ctx.reset(event)
-    for (const s of this.states) if (s.rule.test(this.ctx)) this.accumulate(s, event)
+    const ctx = this.ctx
+    ctx.reset(event)
+    if (this.index === null) {
+      for (const s of this.states) if (s.rule.test(ctx)) this.accumulate(s, event)
+      return
+    }
+    const n = this.index.select(ctx)
+    const selected = this.index.selected
+    for (let i = 0; i < n; i++) {
+      const s = this.states[selected[i]!]!
+      if (s.rule.test(ctx)) this.accumulate(s, event)
+    }
   }
 
   /** Number of groups held, over all rules. */
