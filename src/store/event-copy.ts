@@ -48,5 +48,6 @@ export async function copyEvents(
       yield text
     }
   }
-  await pipeline(Readable.from(lines()), client.query(copyFrom(COPY_SQL)))
+  // One batch in flight: the parser waits for Postgres instead of queueing CSV text in memory.
+  await pipeline(Readable.from(lines(), { highWaterMark: 1 }), client.query(copyFrom(COPY_SQL)))
 }
