@@ -1,10 +1,8 @@
 import { parseArgs } from 'node:util'
-import { loadConfig } from '../../config.js'
-import { createPool } from '../../db/pool.js'
-import { createPrisma, type PrismaClient } from '../../db/prisma.js'
-import { DomainError } from '../../errors.js'
+import type { PrismaClient } from '../../db/prisma.js'
 import { checkNewKey, createApiKey, listApiKeys, revokeApiKey, type ApiKeyRole } from '../../store/api-keys.js'
 import { CliError } from '../cli-error.js'
+import { withDatabase } from '../with-database.js'
 
 /**
  * `watchpost apikey create|list|revoke --tenant NAME …`: the operator's way to manage a tenant's
@@ -23,20 +21,11 @@ export async function run(args: string[]): Promise<number> {
   })
   const [sub, keyId] = positionals
   if (!values.tenant || !['create', 'list', 'revoke'].includes(sub ?? '')) throw new CliError(USAGE, 2)
-  const config = loadConfig(process.env)
-  const pool = createPool(config.databaseUrl, 2)
-  const prisma = createPrisma(pool)
-  try {
+  return withDatabase(async ({ prisma }) => {
     const tenant = await prisma.tenant.findUnique({ where: { name: values.tenant } })
     if (!tenant) throw new CliError(`no tenant named "${values.tenant}"`)
-    return await runSub(prisma, tenant.id, sub!, keyId, values)
-  } catch (err) {
-    if (err instanceof DomainError) throw new CliError(err.message)
-    throw err
-  } finally {
-    await prisma.$disconnect()
-    await pool.end()
-  }
+    return runSub(prisma, tenant.id, sub!, keyId, values)
+  })
 }
 
 async function runSub(prisma: PrismaClient, tenantId: string, sub: string, keyId: string | undefined, values: { name?: string; role?: string; expires?: string; json?: boolean }): Promise<number> {

@@ -1,10 +1,7 @@
 import { parseArgs } from 'node:util'
-import { loadConfig } from '../../config.js'
-import { createPool } from '../../db/pool.js'
-import { createPrisma } from '../../db/prisma.js'
-import { DomainError } from '../../errors.js'
 import { createTenant, deleteTenant, listTenants, setTenantStatus } from '../../store/tenants.js'
 import { CliError } from '../cli-error.js'
+import { withDatabase } from '../with-database.js'
 
 /** `watchpost tenant create NAME [--json]` (prints the first API key, once), `list`, `suspend`, `resume`, `delete`. */
 export async function run(args: string[]): Promise<number> {
@@ -12,10 +9,7 @@ export async function run(args: string[]): Promise<number> {
   const [sub, name, extra] = positionals
   const usage = 'usage: watchpost tenant create NAME [--json] | tenant list [--json] | tenant suspend|resume|delete NAME'
   if (!sub || !['create', 'list', 'suspend', 'resume', 'delete'].includes(sub) || (sub !== 'list' && !name) || extra !== undefined) throw new CliError(usage, 2)
-  const config = loadConfig(process.env)
-  const pool = createPool(config.databaseUrl, 2)
-  const prisma = createPrisma(pool)
-  try {
+  return withDatabase(async ({ pool, prisma }) => {
     if (sub === 'list') {
       const tenants = await listTenants(prisma)
       process.stdout.write(values.json ? JSON.stringify(tenants.map((t) => ({ id: t.id, name: t.name, status: t.status }))) + '\n' : tenants.map((t) => `${t.id}  ${t.status.padEnd(9)}  ${t.name}\n`).join(''))
@@ -36,11 +30,5 @@ export async function run(args: string[]): Promise<number> {
       process.stdout.write(`tenant ${created.tenant.name} created (id ${created.tenant.id})\nAPI key (shown once, keep it safe): ${created.apiKey}\n`)
     }
     return 0
-  } catch (err) {
-    if (err instanceof DomainError) throw new CliError(err.message)
-    throw err
-  } finally {
-    await prisma.$disconnect()
-    await pool.end()
-  }
+  })
 }
