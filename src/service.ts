@@ -8,8 +8,6 @@ import type { Config } from './config.js'
 import { createPool } from './db/pool.js'
 import { createPrisma } from './db/prisma.js'
 import type { AppDeps } from './graphql/context.js'
-import { createApolloServer } from './graphql/server.js'
-import { createApp } from './http/app.js'
 import { createUploadQueue } from './queue/queues.js'
 
 /**
@@ -33,6 +31,8 @@ export async function startService(config: Config, log: Logger, roles: { api: bo
   let stopApollo: (() => Promise<void>) | null = null
   let worker: Worker | null = null
   if (roles.api) {
+    // Loaded only by processes that serve HTTP: a worker needs neither Apollo nor Express.
+    const [{ createApolloServer }, { createApp }] = await Promise.all([import('./graphql/server.js'), import('./http/app.js')])
     const apollo = createApolloServer({ production: config.production, log })
     await apollo.start()
     stopApollo = () => apollo.stop()
