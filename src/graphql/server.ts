@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
-import { ApolloServer } from '@apollo/server'
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server'
+import { ApolloArmor } from '@escape.tech/graphql-armor'
 import GraphQLUpload from 'graphql-upload/GraphQLUpload.mjs'
 import type { Logger } from 'pino'
 import { formatError } from './format-error.js'
@@ -27,11 +28,34 @@ export const resolvers = {
   RiskObject: detectionResolvers.RiskObject,
 }
 
+/**
+ * Query-shape limits (graphql-armor): no client may send a query deep, wide or costly enough to
+ * take the service down. Each rejection is a validation error with a message naming the limit.
+ * Field suggestions ("Did you mean …") are hidden in production, where they would map the schema.
+ */
+export const QUERY_LIMITS = { maxDepth: 10, maxAliases: 15, maxDirectives: 20, maxTokens: 2_000, maxCost: 20_000 } as const
+
+function armor(production: boolean) {
+  return new ApolloArmor({
+    maxDepth: { n: QUERY_LIMITS.maxDepth },
+    maxAliases: { n: QUERY_LIMITS.maxAliases },
+    maxDirectives: { n: QUERY_LIMITS.maxDirectives },
+    maxTokens: { n: QUERY_LIMITS.maxTokens },
+    costLimit: { maxCost: QUERY_LIMITS.maxCost },
+    blockFieldSuggestion: { enabled: production },
+  }).protect()
+}
+
 /** Apollo Server without a listener: main.ts mounts it on Express, tests may executeOperation. */
 export function createApolloServer(opts: { production: boolean; log: Logger }): ApolloServer<RequestContext> {
+  const limits = armor(opts.production)
   return new ApolloServer<RequestContext>({
     typeDefs,
     resolvers,
+    // armor's typings resolve Apollo's CJS declarations; the plugins are the same objects at run time.
+    plugins: limits.plugins as unknown as ApolloServerPlugin<RequestContext>[],
+    validationRules: limits.validationRules,
+    allowBatchedHttpRequests: false,
     introspection: !opts.production,
     includeStacktraceInErrorResponses: false,
     formatError: (formatted, error) => formatError(formatted, error, (err) => opts.log.error({ err }, 'unexpected error in a GraphQL operation')),

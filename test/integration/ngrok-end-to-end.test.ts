@@ -286,3 +286,35 @@ describe('malformed HTTP requests', () => {
     expect(res.status).toBe(401)
   })
 })
+
+describe('query-shape limits', () => {
+  let svc: TestService
+  let key: string
+  beforeAll(async () => {
+    svc = await startTestService({ worker: false })
+    key = (await createTestTenant(svc.databaseUrl, 'limits')).apiKey
+  })
+  afterAll(async () => {
+    await svc?.close()
+  })
+
+  it('refuses queries that are too deep, use too many aliases, or come as a batch, naming the limit', async () => {
+    const ordinary = await graphql(svc.url, key, '{ detections { edges { node { rule { versions { yaml } mitre { id } rba { riskObjects { field } } } riskEvents { threatObjects { value } } } } } }')
+    expect(ordinary.errors).toBeUndefined()
+    // The schema has no cycles, so only a query naming unknown fields can be this deep; the depth
+    // rule must still report it (introspection is exempt, so GraphiQL keeps working).
+    const deep = await graphql(svc.url, key, '{ rules { a { b { c { d { e { f { g { h { i { j { k } } } } } } } } } } } }')
+    expect(deep.errors?.every((e) => e.extensions?.code === 'GRAPHQL_VALIDATION_FAILED')).toBe(true)
+    expect(deep.errors?.some((e) => /depth/i.test(e.message))).toBe(true)
+    const aliases = '{ ' + Array.from({ length: 16 }, (_, i) => `a${i}: rules { id }`).join(' ') + ' }'
+    const many = await graphql(svc.url, key, aliases)
+    expect(many.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED')
+    expect(many.errors?.[0]?.message).toMatch(/aliases/i)
+    const batch = await fetch(`${svc.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify([{ query: '{ rules { id } }' }, { query: '{ rules { id } }' }]),
+    })
+    expect(batch.status).toBe(400)
+  })
+})
