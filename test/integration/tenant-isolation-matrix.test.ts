@@ -1,0 +1,111 @@
+import { buildSchema, type GraphQLObjectType } from 'graphql'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { typeDefs } from '../../src/graphql/server.js'
+import { readFixture, SEED_RULE_YAML } from '../helpers/fixtures.js'
+import { createTestTenant } from '../helpers/tenant.js'
+import { graphql, startTestService, type TestService } from '../helpers/test-service.js'
+import { uploadMultipart, waitForUpload } from '../helpers/uploads.js'
+
+// Tenant B, holding an admin key, aims every operation of the schema at tenant A's ids. It must
+// get NOT_FOUND (or null / an empty list) — never A's data, and never an answer that differs for
+// an id that exists elsewhere from one that exists nowhere. The list of cases is checked against
+// the schema, so a new operation without a case fails this test.
+
+type Ids = { rule: string; upload: string; detection: string; apiKey: string; tenant: string }
+type Expect = 'NOT_FOUND' | 'NO_DATA' | 'FORBIDDEN_ALWAYS'
+/** `creates`: the operation makes a new object of B's own, so two calls never answer alike. */
+type Case = { doc: (ids: Ids) => string; vars?: (ids: Ids) => Record<string, unknown>; expect: Expect; creates?: boolean }
+
+const NOWHERE: Ids = {
+  rule: '00000000-0000-4000-8000-000000000001',
+  upload: '00000000-0000-4000-8000-000000000002',
+  detection: '00000000-0000-4000-8000-000000000003',
+  apiKey: '00000000-0000-4000-8000-000000000004',
+  tenant: '00000000-0000-4000-8000-000000000005',
+}
+
+const CASES: Record<string, Case> = {
+  // Queries
+  rules: { doc: () => '{ rules { id } }', expect: 'NO_DATA' },
+  rule: { doc: (i) => `{ rule(id: "${i.rule}") { id } }`, expect: 'NO_DATA' },
+  upload: { doc: (i) => `{ upload(id: "${i.upload}") { id } }`, expect: 'NO_DATA' },
+  uploads: { doc: () => '{ uploads { edges { node { id } } } }', expect: 'NO_DATA' },
+  detections: { doc: (i) => `{ detections(filter: { ruleId: "${i.rule}" }) { totalCount edges { node { id } } } }`, expect: 'NO_DATA' },
+  riskObjects: { doc: (i) => `{ riskObjects(filter: { ruleId: "${i.rule}" }) { object } }`, expect: 'NO_DATA' },
+  mitreTechniques: { doc: (i) => `{ mitreTechniques(filter: { ruleId: "${i.rule}" }) { id detectionCount } }`, expect: 'NO_DATA' },
+  validateRule: { doc: () => '{ validateRule(yaml: "name: x") { valid } }', expect: 'NO_DATA' },
+  exportRules: { doc: (i) => `{ exportRules(ids: ["${i.rule}"]) }`, expect: 'NO_DATA' },
+  previewRule: { doc: (i) => `query ($y: String!) { previewRule(yaml: $y, uploadId: "${i.upload}") { uploadId } }`, vars: () => ({ y: SEED_RULE_YAML }), expect: 'NOT_FOUND' },
+  ruleImpact: { doc: (i) => `query ($y: String!) { ruleImpact(id: "${i.rule}", yaml: $y, uploadId: "${i.upload}") { unchanged } }`, vars: () => ({ y: SEED_RULE_YAML }), expect: 'NOT_FOUND' },
+  testRule: { doc: (i) => `{ testRule(id: "${i.rule}") { passed } }`, expect: 'NOT_FOUND' },
+  explainDetection: { doc: (i) => `{ explainDetection(id: "${i.detection}") { terms { term } } }`, expect: 'NOT_FOUND' },
+  bundledRules: { doc: () => '{ bundledRules { rule { id } } }', expect: 'NO_DATA' },
+  crowdStrikeHostCount: { doc: () => '{ crowdStrikeHostCount }', expect: 'NO_DATA' },
+  tenants: { doc: () => '{ tenants { id } }', expect: 'FORBIDDEN_ALWAYS' },
+  apiKeys: { doc: () => '{ apiKeys { id } }', expect: 'NO_DATA' },
+  // Mutations
+  createTenant: { doc: () => 'mutation { createTenant(name: "x") { apiKey } }', expect: 'FORBIDDEN_ALWAYS' },
+  suspendTenant: { doc: (i) => `mutation { suspendTenant(id: "${i.tenant}") { id } }`, expect: 'FORBIDDEN_ALWAYS' },
+  resumeTenant: { doc: (i) => `mutation { resumeTenant(id: "${i.tenant}") { id } }`, expect: 'FORBIDDEN_ALWAYS' },
+  deleteTenant: { doc: (i) => `mutation { deleteTenant(id: "${i.tenant}") }`, expect: 'FORBIDDEN_ALWAYS' },
+  createApiKey: { doc: () => 'mutation { createApiKey(name: "b", role: reader) { apiKey { id } } }', expect: 'NO_DATA', creates: true },
+  revokeApiKey: { doc: (i) => `mutation { revokeApiKey(id: "${i.apiKey}") { id } }`, expect: 'NOT_FOUND' },
+  importRules: { doc: () => 'mutation { importRules(yaml: "name: x") { errors { message } } }', expect: 'NO_DATA' },
+  setRuleEnabled: { doc: (i) => `mutation { setRuleEnabled(id: "${i.rule}", enabled: false) { id } }`, expect: 'NOT_FOUND' },
+  deleteRule: { doc: (i) => `mutation { deleteRule(id: "${i.rule}") }`, expect: 'NOT_FOUND' },
+  enableBundledRules: { doc: () => 'mutation { enableBundledRules(escuIds: []) { id } }', expect: 'NO_DATA' },
+  importCrowdStrikeHosts: { doc: () => 'mutation { importCrowdStrikeHosts(data: "aid,hostname") { inserted } }', expect: 'NO_DATA' },
+  setRuleFixtures: { doc: (i) => `mutation { setRuleFixtures(id: "${i.rule}", fixtures: []) { id } }`, expect: 'NOT_FOUND' },
+  uploadLogs: { doc: () => '{ __typename }', expect: 'NO_DATA' }, // takes a file, not an id: see the multipart tests
+  deleteUpload: { doc: (i) => `mutation { deleteUpload(id: "${i.upload}") }`, expect: 'NOT_FOUND' },
+}
+
+describe('tenant isolation matrix (generated from the schema)', () => {
+  let svc: TestService
+  let keyA: string
+  let keyB: string
+  let a: Ids
+
+  beforeAll(async () => {
+    svc = await startTestService()
+    const tenantA = await createTestTenant(svc.databaseUrl, 'tenant-a')
+    keyA = tenantA.apiKey
+    keyB = (await createTestTenant(svc.databaseUrl, 'tenant-b')).apiKey
+    const gqlA = <T = any>(q: string, v?: Record<string, unknown>) => graphql<T>(svc.url, tenantA.apiKey, q, v)
+    const rule = (await gqlA('mutation ($y: String!) { importRules(yaml: $y) { rules { id } } }', { y: SEED_RULE_YAML })).data.importRules.rules[0].id
+    const upload = (await uploadMultipart(svc.url, tenantA.apiKey, 'a.xml', readFixture('logs/sysmon/ngrok-synthetic.xml'))).data!.uploadLogs.id
+    await waitForUpload(svc.url, tenantA.apiKey, upload)
+    const detection = (await gqlA('{ detections(first: 1) { edges { node { id } } } }')).data.detections.edges[0].node.id
+    const apiKey = (await gqlA('{ apiKeys { id } }')).data.apiKeys[0].id
+    a = { rule, upload, detection, apiKey, tenant: tenantA.tenant.id }
+  })
+  afterAll(async () => {
+    await svc?.close()
+  })
+
+  it('has a case for every query and mutation of the schema', () => {
+    const schema = buildSchema(typeDefs)
+    const operations = [schema.getQueryType(), schema.getMutationType()].flatMap((t) => Object.keys((t as GraphQLObjectType).getFields()))
+    expect(operations.filter((op) => !(op in CASES)), 'operations without an isolation case').toEqual([])
+  })
+
+  it.each(Object.entries(CASES))('%s: tenant B gets nothing of tenant A, and the same answer as for an id that exists nowhere', async (_op, c) => {
+    const onA = await graphql(svc.url, keyB, c.doc(a), c.vars?.(a))
+    const onNowhere = await graphql(svc.url, keyB, c.doc(NOWHERE), c.vars?.(NOWHERE))
+    const leaked = Object.values(a).filter((id) => JSON.stringify(onA).includes(id) && !c.doc(a).includes(id))
+    expect(leaked, 'ids of tenant A in the answer').toEqual([])
+    const code = onA.errors?.[0]?.extensions?.code
+    if (c.expect === 'NOT_FOUND') expect(code).toBe('NOT_FOUND')
+    if (c.expect === 'FORBIDDEN_ALWAYS') expect(code).toBe('FORBIDDEN')
+    if (c.expect === 'NO_DATA') expect(onA.errors).toBeUndefined()
+    if (c.creates) return
+    // The answer must not depend on whether the id exists in another tenant.
+    const normalise = (r: unknown, ids: Ids) => Object.values(ids).reduce((s, id, i) => s.replaceAll(id, `<id${i}>`), JSON.stringify(r))
+    expect(normalise(onA, a)).toBe(normalise(onNowhere, NOWHERE))
+  })
+
+  it('leaves tenant A’s data intact after all of that', async () => {
+    const res = await graphql<any>(svc.url, keyA, `{ rule(id: "${a.rule}") { enabled } upload(id: "${a.upload}") { status } detections { totalCount } apiKeys { revokedAt } }`)
+    expect(res.data).toEqual({ rule: { enabled: true }, upload: { status: 'SUCCEEDED_WITH_ERRORS' }, detections: { totalCount: 4 }, apiKeys: [{ revokedAt: null }] })
+  })
+})
