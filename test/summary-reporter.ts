@@ -1,3 +1,4 @@
+import type { SerializedError } from 'vitest'
 import type { Reporter, TestModule } from 'vitest/node'
 
 /**
@@ -5,7 +6,7 @@ import type { Reporter, TestModule } from 'vitest/node'
  * CI logs state the outcome in a form any reader (or tool) can parse.
  */
 export default class SummaryReporter implements Reporter {
-  onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
+  onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<SerializedError> = []): void {
     let passed = 0
     let failed = 0
     let skipped = 0
@@ -18,6 +19,8 @@ export default class SummaryReporter implements Reporter {
       }
       if (mod.state() === 'failed' && [...mod.children.allTests()].length === 0) failed++
     }
+    // An unhandled error fails the run (Vitest exits 1), so it counts as a failure here too.
+    failed += unhandledErrors.length
     process.stdout.write(`\n${passed} passed, ${failed} failed, ${skipped} skipped\n`)
   }
 }
