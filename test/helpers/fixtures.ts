@@ -11,3 +11,6 @@ export function lineOffset(bytes: Buffer, line: number): number {
   for (let n = 1; n < line; n++) at = bytes.indexOf(10, at) + 1
   return at
 }
+
+/** The secret part of an API key `wp_<10-char prefix>_<secret>` (the secret may itself contain `_`). */
+export const keySecret = (key: string): string => key.slice('wp_'.length + 10 + 1)

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { fixturePath, lineOffset, readFixture, SEED_RULE_YAML } from '../helpers/fixtures.js'
+import { fixturePath, keySecret, lineOffset, readFixture, SEED_RULE_YAML } from '../helpers/fixtures.js'
 import { runCli } from '../helpers/run-cli.js'
 import { createTestDatabase } from '../helpers/test-database.js'
 
@@ -123,7 +123,7 @@ describe('watchpost migrate and tenant create', () => {
     await client.end()
     expect(rows).toHaveLength(1)
     expect(rows[0].role).toBe('admin')
-    expect(JSON.stringify(rows)).not.toContain(out.apiKey.split('_')[2])
+    expect(JSON.stringify(rows)).not.toContain(keySecret(out.apiKey))
     const dup = await runCli(['tenant', 'create', 'acme'], { env: { DATABASE_URL: db.url } })
     expect(dup.code).toBe(1)
     expect(dup.stderr).toContain('a tenant named "acme" already exists')
