@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { PrismaClient } from '../db/prisma.js'
 import { InvalidInputError, NotFoundError, UnauthenticatedError } from '../errors.js'
+import { isUuid } from './rules.js'
 
 /**
  * API keys look like `wp_<prefix>_<secret>`. The prefix is stored in clear (it finds the row and
@@ -78,7 +79,7 @@ export async function listApiKeys(prisma: PrismaClient, tenantId: string) {
 
 /** Revokes a key at once; revoking twice keeps the first time. */
 export async function revokeApiKey(prisma: PrismaClient, tenantId: string, id: string, now: Date) {
-  const key = /^[0-9a-f-]{36}$/i.test(id) ? await prisma.apiKey.findFirst({ where: { id, tenantId } }) : null
+  const key = isUuid(id) ? await prisma.apiKey.findFirst({ where: { id, tenantId } }) : null
   if (!key) throw new NotFoundError('ApiKey', id)
   if (!key.revokedAt) await prisma.apiKey.update({ where: { id }, data: { revokedAt: now } })
   return (await listApiKeys(prisma, tenantId)).find((k) => k.id === id)!
