@@ -7,6 +7,7 @@ import { clearUploadResults, writeContributions, type DetectionContributionInput
 import { copyEvents, type StoredEvent } from '../src/store/event-copy.js'
 import { loadEnabledRules } from '../src/store/tenant-rules.js'
 import { readUploadChunks } from '../src/store/upload-chunks.js'
+import { governed } from '../src/runtime/memory-governor.js'
 import { loadCrowdstrikeHosts } from '../src/store/crowdstrike-hosts.js'
 import { withTransaction } from '../src/db/transaction.js'
 import { UPLOAD_LOCK_CLASS } from '../src/store/upload-lock.js'
@@ -95,7 +96,7 @@ async function ingestAndDetect(
   const crowdstrikeHosts = await loadCrowdstrikeHosts(client, job.tenantId)
   const progress = trackProgress(deps.pool, job.uploadId, deps.progressIntervalMs ?? 1_000)
   async function* events(): AsyncGenerator<StoredEvent[]> {
-    for await (const batch of readEventBatches(progress.count(readUploadChunks(deps.pool, job.uploadId)), { format: job.format, crowdstrikeHosts })) {
+    for await (const batch of readEventBatches(progress.count(governed(readUploadChunks(deps.pool, job.uploadId))), { format: job.format, crowdstrikeHosts })) {
       foldIngestItems(stats, batch.items)
       const stored: StoredEvent[] = []
       for (const item of batch.items) {

@@ -2,6 +2,7 @@ import { UnrecoverableError, Worker } from 'bullmq'
 import type pg from 'pg'
 import type { Logger } from 'pino'
 import type { PrismaClient } from '../src/db/prisma.js'
+import { processMemoryGovernor } from '../src/runtime/memory-governor.js'
 import { UPLOAD_QUEUE, redisConnection, type ProcessUploadJob } from '../src/queue/queues.js'
 import { markUploadFailed, processUpload } from './process-upload.js'
 
@@ -21,8 +22,11 @@ export function startUploadWorker(opts: UploadWorkerOptions): Worker<ProcessUplo
     async (job) => {
       const log = opts.log.child({ jobId: job.id, uploadId: job.data.uploadId, tenantId: job.data.tenantId, attempt: job.attemptsMade + 1 })
       log.info('upload job started')
+      const collectionsBefore = processMemoryGovernor().collections
       const result = await processUpload({ pool: opts.pool, prisma: opts.prisma }, job.data.uploadId, job.data.tenantId)
-      log.info({ status: result.status, events: result.stats.events, detectionRows: result.detectionRows }, 'upload job finished')
+      // Collections forced to keep memory bounded (shared with concurrent jobs): a sign of how much garbage the job made.
+      const gcCollections = processMemoryGovernor().collections - collectionsBefore
+      log.info({ status: result.status, events: result.stats.events, detectionRows: result.detectionRows, gcCollections }, 'upload job finished')
       return { status: result.status, events: result.stats.events, detectionRows: result.detectionRows }
     },
     { connection: redisConnection(opts.redisUrl), prefix: opts.prefix, concurrency: opts.concurrency },

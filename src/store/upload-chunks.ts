@@ -16,6 +16,8 @@ const gunzip = promisify(gunzipCb)
 export const CHUNK_BYTES = 4 * 1024 * 1024
 /** How many leading bytes are kept for format detection. */
 const HEAD_BYTES = 64 * 1024
+/** zlib's smallest output chunk size. */
+const MIN_ZLIB_CHUNK = 64
 
 export interface StoredBytes {
   sizeBytes: number
@@ -60,12 +62,16 @@ export async function writeUploadChunks(
   return { sizeBytes: size, sha256: hash.digest('hex'), chunks: seq, head }
 }
 
-/** Streams the upload's bytes back, one decompressed chunk at a time. */
+/**
+ * Streams the upload's bytes back, one decompressed chunk at a time. The chunk's size is known, so
+ * zlib writes it into one buffer of that size instead of 16 KiB pieces copied into one at the
+ * end, which leaves half as many bytes per chunk for the garbage collector.
+ */
 export async function* readUploadChunks(pool: pg.Pool, uploadId: string): AsyncGenerator<Buffer> {
   for (let seq = 0; ; seq++) {
-    const { rows } = await pool.query<{ data: Buffer }>('SELECT data FROM upload_chunks WHERE upload_id = $1 AND seq = $2', [uploadId, seq])
+    const { rows } = await pool.query<{ data: Buffer; raw_bytes: number }>('SELECT data, raw_bytes FROM upload_chunks WHERE upload_id = $1 AND seq = $2', [uploadId, seq])
     const row = rows[0]
     if (!row) return
-    yield await gunzip(row.data)
+    yield await gunzip(row.data, { chunkSize: Math.max(MIN_ZLIB_CHUNK, row.raw_bytes + 1) })
   }
 }

@@ -1,5 +1,6 @@
 import type pg from 'pg'
 import { withTransaction } from '../db/transaction.js'
+import { governed } from '../runtime/memory-governor.js'
 import { clearUploadResults } from './detection-writer.js'
 import { UPLOAD_LOCK_CLASS } from './upload-lock.js'
 import { writeUploadChunks } from './upload-chunks.js'
@@ -31,7 +32,7 @@ export async function receiveUpload(pool: pg.Pool, input: NewUpload, body: Async
       [input.tenantId, input.fileName, input.formatOverride],
     )
     const id = rows[0]!.id
-    const stored = await writeUploadChunks(client, id, body, input.maxBytes)
+    const stored = await writeUploadChunks(client, id, governed(body), input.maxBytes)
     const detectedFormat = input.formatOverride ?? input.detectFormat(stored.head)
     await client.query('UPDATE uploads SET size_bytes = $2, sha256 = $3, detected_format = $4 WHERE id = $1', [
       id,
