@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { promisify } from 'node:util'
-import { gunzip as gunzipCb, gzip as gzipCb } from 'node:zlib'
+import { gunzipSync, gzip as gzipCb } from 'node:zlib'
 import type pg from 'pg'
 import { PayloadTooLargeError } from '../errors.js'
 
@@ -10,7 +10,6 @@ import { PayloadTooLargeError } from '../errors.js'
  */
 
 const gzip = promisify(gzipCb)
-const gunzip = promisify(gunzipCb)
 
 /** Uncompressed bytes per stored chunk. */
 export const CHUNK_BYTES = 4 * 1024 * 1024
@@ -65,13 +64,16 @@ export async function writeUploadChunks(
 /**
  * Streams the upload's bytes back, one decompressed chunk at a time. The chunk's size is known, so
  * zlib writes it into one buffer of that size instead of 16 KiB pieces copied into one at the
- * end, which leaves half as many bytes per chunk for the garbage collector.
+ * end. Inflating runs on the calling thread: on libuv's pool threads zlib's allocations land in
+ * per-thread malloc arenas that glibc keeps, which measured ~35 MB more peak RSS in the worker on a
+ * 1 GB upload. The worker does nothing else meanwhile but renew job locks, which a few
+ * milliseconds per 4 MiB chunk does not disturb.
  */
 export async function* readUploadChunks(pool: pg.Pool, uploadId: string): AsyncGenerator<Buffer> {
   for (let seq = 0; ; seq++) {
     const { rows } = await pool.query<{ data: Buffer; raw_bytes: number }>('SELECT data, raw_bytes FROM upload_chunks WHERE upload_id = $1 AND seq = $2', [uploadId, seq])
     const row = rows[0]
     if (!row) return
-    yield await gunzip(row.data, { chunkSize: Math.max(MIN_ZLIB_CHUNK, row.raw_bytes + 1) })
+    yield gunzipSync(row.data, { chunkSize: Math.max(MIN_ZLIB_CHUNK, row.raw_bytes + 1) })
   }
 }
