@@ -1,4 +1,6 @@
 import { Queue, type ConnectionOptions } from 'bullmq'
+import type pg from 'pg'
+import { fairUploadPriority } from './fair-priority.js'
 
 /** Queue names, payloads and producers shared by the API (producer) and jobs/ (consumer). */
 
@@ -29,11 +31,13 @@ export function createUploadQueue(redisUrl: string, prefix: string): Queue<Proce
 
 /**
  * Enqueues the processing of an upload. The job id is the upload id, so enqueueing twice (a retried
- * request, the reconciler) never runs an upload twice at once.
+ * request, the reconciler) never runs an upload twice at once. The priority is computed here, for
+ * every upload job, so tenants share the workers fairly (see fair-priority.ts).
  */
-export async function enqueueUpload(queue: Queue<ProcessUploadJob>, job: ProcessUploadJob): Promise<void> {
+export async function enqueueUpload(queue: Queue<ProcessUploadJob>, pool: pg.Pool, job: ProcessUploadJob): Promise<void> {
   await queue.add('process-upload', job, {
     jobId: job.uploadId,
+    priority: await fairUploadPriority(pool, job),
     attempts: 5,
     backoff: { type: 'exponential', delay: 2_000 },
     removeOnComplete: { age: 24 * 3600, count: 10_000 },

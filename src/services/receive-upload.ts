@@ -39,6 +39,6 @@ export async function acceptUpload(
     { tenantId, fileName, formatOverride: format, detectFormat: (head) => detectFormat(head), maxBytes: deps.config.maxUploadBytes },
     body,
   )
-  await enqueueUpload(deps.uploadQueue, { uploadId: received.id, tenantId })
+  await enqueueUpload(deps.uploadQueue, deps.pool, { uploadId: received.id, tenantId })
   return received.id
 }
