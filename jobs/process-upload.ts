@@ -60,8 +60,8 @@ export async function processUpload(deps: ProcessUploadDeps, uploadId: string, t
   return withTransaction(pool, async (client) => {
     // An advisory lock, not a row lock: the upload row must stay writable for progress updates.
     await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [UPLOAD_LOCK_CLASS, uploadId])
-    const { rows } = await client.query<{ status: string; format_override: string | null; size_bytes: string }>(
-      'SELECT status, format_override, size_bytes FROM uploads WHERE id = $1 AND tenant_id = $2',
+    const { rows } = await client.query<{ status: string; format_override: string | null; size_bytes: string; raw_purged_at: Date | null }>(
+      'SELECT status, format_override, size_bytes, raw_purged_at FROM uploads WHERE id = $1 AND tenant_id = $2',
       [uploadId, tenantId],
     )
     const upload = rows[0]
@@ -69,6 +69,8 @@ export async function processUpload(deps: ProcessUploadDeps, uploadId: string, t
     if (FINISHED.has(upload.status) || marked.rowCount === 0) {
       return { status: 'ALREADY_DONE', outcome: upload.status as UploadOutcome, stats: newIngestStats(), detectionRows: 0 }
     }
+    // Re-running over no bytes would replace the upload's results with nothing (src/store/retention.ts).
+    if (upload.raw_purged_at) throw new UnrecoverableError(`the raw bytes of upload ${uploadId} were purged by the tenant's retention period; it cannot be processed again`)
     await clearUploadResults(client, uploadId)
     const format = (upload.format_override ?? 'auto') as LogFormat | 'auto'
     const { stats, contributions } = await ingestAndDetect(deps, client, { uploadId, tenantId, format })

@@ -16,6 +16,8 @@ const schema = z.object({
   /** Prefix of every BullMQ key, so several deployments (or test runs) share one Redis. */
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_:-]+$/).default('watchpost'),
   WORKER_CONCURRENCY: positiveInt.default(2),
+  /** How often the worker processes purge data older than each tenant's retention period. */
+  RETENTION_SWEEP_INTERVAL_MS: z.coerce.number().int().min(1_000).default(3_600_000),
   /** Largest accepted upload, in bytes, before decompression. */
   MAX_UPLOAD_BYTES: positiveInt.default(5 * 1024 ** 3),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -31,6 +33,7 @@ export type Config = Readonly<{
   host: string
   queuePrefix: string
   workerConcurrency: number
+  retentionSweepIntervalMs: number
   maxUploadBytes: number
   logLevel: z.infer<typeof schema>['LOG_LEVEL']
   production: boolean
@@ -58,6 +61,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     host: c.HOST,
     queuePrefix: c.QUEUE_PREFIX,
     workerConcurrency: c.WORKER_CONCURRENCY,
+    retentionSweepIntervalMs: c.RETENTION_SWEEP_INTERVAL_MS,
     maxUploadBytes: c.MAX_UPLOAD_BYTES,
     logLevel: c.LOG_LEVEL,
     production: c.NODE_ENV === 'production',

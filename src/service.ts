@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import http from 'node:http'
 import type { Worker } from 'bullmq'
 import type { Logger } from 'pino'
+import { startMaintenance, type RunningMaintenance } from '../jobs/maintenance-worker.js'
 import { startUploadWorker } from '../jobs/upload-worker.js'
 import type { Config } from './config.js'
 import { createPool } from './db/pool.js'
@@ -30,6 +31,7 @@ export async function startService(config: Config, log: Logger, roles: { api: bo
   let server: http.Server | null = null
   let stopApollo: (() => Promise<void>) | null = null
   let worker: Worker | null = null
+  let maintenance: RunningMaintenance | null = null
   if (roles.api) {
     // Loaded only by processes that serve HTTP: a worker needs neither Apollo nor Express.
     const [{ createApolloServer }, { createApp }] = await Promise.all([import('./graphql/server.js'), import('./http/app.js')])
@@ -43,6 +45,7 @@ export async function startService(config: Config, log: Logger, roles: { api: bo
   if (roles.worker) {
     worker = startUploadWorker({ pool, prisma, redisUrl: config.redisUrl, prefix: config.queuePrefix, concurrency: config.workerConcurrency, log })
     await worker.waitUntilReady()
+    maintenance = await startMaintenance({ pool, redisUrl: config.redisUrl, prefix: config.queuePrefix, retentionSweepIntervalMs: config.retentionSweepIntervalMs, log })
   }
   const address = server?.address() as AddressInfo | null
   const url = address ? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${address.port}` : null
@@ -57,6 +60,7 @@ export async function startService(config: Config, log: Logger, roles: { api: bo
       }
       await stopApollo?.()
       await worker?.close()
+      await maintenance?.close()
       await uploadQueue.close()
       await prisma.$disconnect()
       await pool.end()

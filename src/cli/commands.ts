@@ -34,9 +34,10 @@ Service (Postgres and Redis from DATABASE_URL, REDIS_URL):
   migrate                          create the database if needed and apply pending migrations
   tenant create NAME [--json]      create a tenant and print its first API key (shown once)
   tenant list|suspend|resume|delete [NAME]   list tenants, suspend or resume one, or purge it
+  tenant retention NAME --days N|--forever   how long a tenant's events are kept (1-3650 days)
   apikey create|list|revoke --tenant NAME …  manage a tenant's API keys (see apikey --help)
   serve                            run the GraphQL API (PORT, default 4000)
-  worker                           run the upload worker
+  worker                           run the upload worker and the scheduled retention sweep
   start                            migrate, then run the API and a worker in one process
 `
 }

@@ -43,6 +43,7 @@ const CASES: Record<string, Case> = {
   crowdStrikeHostCount: { doc: () => '{ crowdStrikeHostCount }', expect: 'NO_DATA' },
   tenants: { doc: () => '{ tenants { id } }', expect: 'FORBIDDEN_ALWAYS' },
   apiKeys: { doc: () => '{ apiKeys { id } }', expect: 'NO_DATA' },
+  tenant: { doc: () => '{ tenant { id name retentionDays } }', expect: 'NO_DATA' }, // always the caller's own
   // Mutations
   createTenant: { doc: () => 'mutation { createTenant(name: "x") { apiKey } }', expect: 'FORBIDDEN_ALWAYS' },
   suspendTenant: { doc: (i) => `mutation { suspendTenant(id: "${i.tenant}") { id } }`, expect: 'FORBIDDEN_ALWAYS' },
@@ -50,6 +51,7 @@ const CASES: Record<string, Case> = {
   deleteTenant: { doc: (i) => `mutation { deleteTenant(id: "${i.tenant}") }`, expect: 'FORBIDDEN_ALWAYS' },
   createApiKey: { doc: () => 'mutation { createApiKey(name: "b", role: reader) { apiKey { id } } }', expect: 'NO_DATA', creates: true },
   revokeApiKey: { doc: (i) => `mutation { revokeApiKey(id: "${i.apiKey}") { id } }`, expect: 'NOT_FOUND' },
+  setRetentionPeriod: { doc: () => 'mutation { setRetentionPeriod(days: 1) { id retentionDays } }', expect: 'NO_DATA' }, // takes no id: sets B's own
   importRules: { doc: () => 'mutation { importRules(yaml: "name: x") { errors { message } } }', expect: 'NO_DATA' },
   setRuleEnabled: { doc: (i) => `mutation { setRuleEnabled(id: "${i.rule}", enabled: false) { id } }`, expect: 'NOT_FOUND' },
   deleteRule: { doc: (i) => `mutation { deleteRule(id: "${i.rule}") }`, expect: 'NOT_FOUND' },
@@ -105,7 +107,7 @@ describe('tenant isolation matrix (generated from the schema)', () => {
   })
 
   it('leaves tenant A’s data intact after all of that', async () => {
-    const res = await graphql<any>(svc.url, keyA, `{ rule(id: "${a.rule}") { enabled } upload(id: "${a.upload}") { status } detections { totalCount } apiKeys { revokedAt } }`)
-    expect(res.data).toEqual({ rule: { enabled: true }, upload: { status: 'SUCCEEDED_WITH_ERRORS' }, detections: { totalCount: 4 }, apiKeys: [{ revokedAt: null }] })
+    const res = await graphql<any>(svc.url, keyA, `{ rule(id: "${a.rule}") { enabled } upload(id: "${a.upload}") { status } detections { totalCount } apiKeys { revokedAt } tenant { retentionDays } }`)
+    expect(res.data).toEqual({ rule: { enabled: true }, upload: { status: 'SUCCEEDED_WITH_ERRORS' }, detections: { totalCount: 4 }, apiKeys: [{ revokedAt: null }], tenant: { retentionDays: null } })
   })
 })

@@ -1,18 +1,40 @@
 import { parseArgs } from 'node:util'
+import { setRetentionDays } from '../../store/tenant-retention.js'
 import { createTenant, deleteTenant, listTenants, setTenantStatus } from '../../store/tenants.js'
 import { CliError } from '../cli-error.js'
 import { withDatabase } from '../with-database.js'
 
-/** `watchpost tenant create NAME [--json]` (prints the first API key, once), `list`, `suspend`, `resume`, `delete`. */
+/**
+ * `watchpost tenant create NAME [--json]` (prints the first API key, once), `list`, `suspend`,
+ * `resume`, `delete`, and `retention NAME --days N|--forever` (how long its events are kept).
+ */
 export async function run(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean', default: false } } })
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { json: { type: 'boolean', default: false }, days: { type: 'string' }, forever: { type: 'boolean', default: false } },
+  })
   const [sub, name, extra] = positionals
-  const usage = 'usage: watchpost tenant create NAME [--json] | tenant list [--json] | tenant suspend|resume|delete NAME'
-  if (!sub || !['create', 'list', 'suspend', 'resume', 'delete'].includes(sub) || (sub !== 'list' && !name) || extra !== undefined) throw new CliError(usage, 2)
+  const usage = 'usage: watchpost tenant create NAME [--json] | tenant list [--json] | tenant suspend|resume|delete NAME | tenant retention NAME --days N|--forever'
+  if (!sub || !['create', 'list', 'suspend', 'resume', 'delete', 'retention'].includes(sub) || (sub !== 'list' && !name) || extra !== undefined) throw new CliError(usage, 2)
+  const retentionDays = sub === 'retention' ? parseRetention(values, usage) : undefined
+  if (sub !== 'retention' && (values.days !== undefined || values.forever)) throw new CliError(usage, 2)
   return withDatabase(async ({ pool, prisma }) => {
     if (sub === 'list') {
       const tenants = await listTenants(prisma)
-      process.stdout.write(values.json ? JSON.stringify(tenants.map((t) => ({ id: t.id, name: t.name, status: t.status }))) + '\n' : tenants.map((t) => `${t.id}  ${t.status.padEnd(9)}  ${t.name}\n`).join(''))
+      const kept = (days: number | null): string => (days === null ? 'forever' : `${days}d`)
+      process.stdout.write(
+        values.json
+          ? JSON.stringify(tenants.map((t) => ({ id: t.id, name: t.name, status: t.status, retentionDays: t.retentionDays }))) + '\n'
+          : tenants.map((t) => `${t.id}  ${t.status.padEnd(9)}  ${kept(t.retentionDays).padEnd(7)}  ${t.name}\n`).join(''),
+      )
+      return 0
+    }
+    if (sub === 'retention') {
+      const tenant = await prisma.tenant.findFirst({ where: { name: name! } })
+      if (!tenant) throw new CliError(`no tenant named "${name}"`)
+      const updated = await setRetentionDays(prisma, tenant.id, retentionDays!)
+      process.stdout.write(`tenant ${name} keeps its events ${updated.retentionDays === null ? 'forever' : `for ${updated.retentionDays} days`}\n`)
       return 0
     }
     if (sub !== 'create') {
@@ -31,4 +53,12 @@ export async function run(args: string[]): Promise<number> {
     }
     return 0
   })
+}
+
+/** `--days N` (a whole number; its range is checked with the GraphQL rule) or `--forever` (null), exactly one. */
+function parseRetention(values: { days?: string; forever?: boolean }, usage: string): number | null {
+  if ((values.days === undefined) === !values.forever) throw new CliError(usage, 2)
+  if (values.forever) return null
+  if (!/^\d+$/.test(values.days!)) throw new CliError(`--days must be a whole number of days, not "${values.days}"`, 2)
+  return Number(values.days)
 }

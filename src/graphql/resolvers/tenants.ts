@@ -1,4 +1,6 @@
+import { InvalidInputError, NotFoundError } from '../../errors.js'
 import { checkNewKey, createApiKey, listApiKeys, revokeApiKey, type ApiKeyRole } from '../../store/api-keys.js'
+import { setRetentionDays } from '../../store/tenant-retention.js'
 import { createTenant, deleteTenant, listTenants, setTenantStatus } from '../../store/tenants.js'
 import { requireOperator, requireTenant, type RequestContext } from '../context.js'
 
@@ -10,6 +12,12 @@ export const tenantResolvers = {
       return listTenants(ctx.deps.prisma)
     },
     apiKeys: (_: unknown, __: unknown, ctx: RequestContext) => listApiKeys(ctx.deps.prisma, requireTenant(ctx, 'manage-keys').tenantId),
+    tenant: async (_: unknown, __: unknown, ctx: RequestContext) => {
+      const { tenantId } = requireTenant(ctx, 'read')
+      const tenant = await ctx.deps.prisma.tenant.findFirst({ where: { id: tenantId } })
+      if (!tenant) throw new NotFoundError('Tenant', tenantId)
+      return tenant
+    },
   },
   Mutation: {
     createTenant: async (_: unknown, args: { name: string }, ctx: RequestContext) => {
@@ -38,5 +46,11 @@ export const tenantResolvers = {
     },
     revokeApiKey: (_: unknown, args: { id: string }, ctx: RequestContext) =>
       revokeApiKey(ctx.deps.prisma, requireTenant(ctx, 'manage-keys').tenantId, args.id, new Date()),
+    setRetentionPeriod: (_: unknown, args: { days?: number | null }, ctx: RequestContext) => {
+      const { tenantId } = requireTenant(ctx, 'manage-settings')
+      // An omitted argument must not silently mean "keep forever".
+      if (args.days === undefined) throw new InvalidInputError('days is required: a number of days from 1 to 3650, or null to keep events forever', { field: 'days' })
+      return setRetentionDays(ctx.deps.prisma, tenantId, args.days)
+    },
   },
 }

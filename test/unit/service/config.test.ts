@@ -10,6 +10,7 @@ describe('loadConfig', () => {
       host: '0.0.0.0',
       queuePrefix: 'watchpost',
       workerConcurrency: 2,
+      retentionSweepIntervalMs: 3_600_000,
       maxUploadBytes: 5 * 1024 ** 3,
       logLevel: 'info',
       production: false,
@@ -21,6 +22,11 @@ describe('loadConfig', () => {
     const c = loadConfig({ PORT: '8080', WORKER_CONCURRENCY: '4', NODE_ENV: 'production', REDIS_URL: '', QUEUE_PREFIX: 'tenant-x' })
     expect(c).toMatchObject({ port: 8080, workerConcurrency: 4, production: true, redisUrl: 'redis://127.0.0.1:6379', queuePrefix: 'tenant-x' })
     expect(Object.isFrozen(c)).toBe(true)
+  })
+
+  it('reads the retention sweep interval, one second at least', () => {
+    expect(loadConfig({ RETENTION_SWEEP_INTERVAL_MS: '60000' }).retentionSweepIntervalMs).toBe(60_000)
+    expect(() => loadConfig({ RETENTION_SWEEP_INTERVAL_MS: '10' })).toThrow(/RETENTION_SWEEP_INTERVAL_MS/)
   })
 
   it('requires a long operator token when one is set', () => {

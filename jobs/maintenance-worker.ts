@@ -1,0 +1,57 @@
+import { UnrecoverableError, Worker } from 'bullmq'
+import type pg from 'pg'
+import type { Logger } from 'pino'
+import { createMaintenanceQueue, MAINTENANCE_QUEUE, RETENTION_SWEEP, scheduleRetentionSweep } from '../src/queue/maintenance-queue.js'
+import { redisConnection } from '../src/queue/queues.js'
+import { purgeExpired } from '../src/store/retention.js'
+
+export interface MaintenanceOptions {
+  pool: pg.Pool
+  redisUrl: string
+  prefix: string
+  retentionSweepIntervalMs: number
+  log: Logger
+}
+
+export interface RunningMaintenance {
+  close(): Promise<void>
+}
+
+/**
+ * The scheduled housekeeping of a worker process: registers the retention sweep's schedule and
+ * runs the sweeps (one at a time per process; a failed sweep is simply retried at the next interval).
+ */
+export async function startMaintenance(opts: MaintenanceOptions): Promise<RunningMaintenance> {
+  const queue = createMaintenanceQueue(opts.redisUrl, opts.prefix)
+  await scheduleRetentionSweep(queue, opts.retentionSweepIntervalMs)
+  const worker = new Worker(
+    MAINTENANCE_QUEUE,
+    async (job) => {
+      if (job.name !== RETENTION_SWEEP) throw new UnrecoverableError(`unknown maintenance job "${job.name}"`)
+      return runRetentionSweep(opts.pool, opts.log.child({ jobId: job.id }))
+    },
+    { connection: redisConnection(opts.redisUrl), prefix: opts.prefix, concurrency: 1 },
+  )
+  worker.on('failed', (job, err) => opts.log.error({ jobId: job?.id, err: err.message }, 'maintenance job failed'))
+  worker.on('error', (err) => opts.log.error({ err: err.message }, 'maintenance worker error'))
+  await worker.waitUntilReady()
+  return {
+    async close() {
+      await worker.close()
+      await queue.close()
+    },
+  }
+}
+
+/** One sweep, logged per tenant with a retention period (what was purged, and up to when). */
+async function runRetentionSweep(pool: pg.Pool, log: Logger): Promise<{ tenants: number; processEvents: number; riskEvents: number; uploadChunks: number }> {
+  const purged = await purgeExpired(pool, new Date())
+  for (const p of purged) {
+    log.info(
+      { tenantId: p.tenantId, tenant: p.tenantName, retentionDays: p.retentionDays, cutoff: p.cutoff.toISOString(), processEvents: p.processEvents, riskEvents: p.riskEvents, uploads: p.uploads, uploadChunks: p.uploadChunks, rawBytes: p.rawBytes },
+      'retention purge',
+    )
+  }
+  const total = (key: 'processEvents' | 'riskEvents' | 'uploadChunks'): number => purged.reduce((sum, p) => sum + p[key], 0)
+  return { tenants: purged.length, processEvents: total('processEvents'), riskEvents: total('riskEvents'), uploadChunks: total('uploadChunks') }
+}
