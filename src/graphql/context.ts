@@ -25,11 +25,11 @@ export interface RequestContext {
   principal: Principal | OperatorPrincipal | null
 }
 
-/** What each role may do. `ingest` keys only send logs (and see their status); keys and tenant settings are admin business. */
-export type Permission = 'read' | 'write-rules' | 'upload' | 'manage-keys' | 'manage-settings'
+/** What each role may do. `ingest` keys only send logs (and see their status); keys, tenant settings and the audit log are admin business. */
+export type Permission = 'read' | 'write-rules' | 'upload' | 'manage-keys' | 'manage-settings' | 'audit'
 
 const GRANTS: Record<ApiKeyRole, readonly Permission[]> = {
-  admin: ['read', 'write-rules', 'upload', 'manage-keys', 'manage-settings'],
+  admin: ['read', 'write-rules', 'upload', 'manage-keys', 'manage-settings', 'audit'],
   analyst: ['read', 'write-rules', 'upload'],
   ingest: ['upload'],
   reader: ['read'],

@@ -3,8 +3,10 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server'
 import { ApolloArmor } from '@escape.tech/graphql-armor'
 import GraphQLUpload from 'graphql-upload/GraphQLUpload.mjs'
 import type { Logger } from 'pino'
+import { auditPlugin } from './audit-plugin.js'
 import { formatError } from './format-error.js'
 import type { RequestContext } from './context.js'
+import { auditLogResolvers } from './resolvers/audit-log.js'
 import { detectionResolvers } from './resolvers/detections.js'
 import { hostResolvers } from './resolvers/hosts.js'
 import { tenantResolvers } from './resolvers/tenants.js'
@@ -20,12 +22,13 @@ export const resolvers = {
   DateTime: DateTimeScalar,
   JSON: JsonScalar,
   Upload: GraphQLUpload,
-  Query: { ...ruleResolvers.Query, ...ruleLabResolvers.Query, ...uploadResolvers.Query, ...detectionResolvers.Query, ...hostResolvers.Query, ...tenantResolvers.Query },
+  Query: { ...ruleResolvers.Query, ...ruleLabResolvers.Query, ...uploadResolvers.Query, ...detectionResolvers.Query, ...hostResolvers.Query, ...tenantResolvers.Query, ...auditLogResolvers.Query },
   Mutation: { ...ruleResolvers.Mutation, ...ruleLabResolvers.Mutation, ...uploadResolvers.Mutation, ...hostResolvers.Mutation, ...tenantResolvers.Mutation },
   Rule: { ...ruleResolvers.Rule, ...ruleLabResolvers.Rule },
   LogUpload: uploadResolvers.LogUpload,
   Detection: detectionResolvers.Detection,
   RiskObject: detectionResolvers.RiskObject,
+  AuditEvent: auditLogResolvers.AuditEvent,
 }
 
 /**
@@ -53,7 +56,7 @@ export function createApolloServer(opts: { production: boolean; log: Logger }): 
     typeDefs,
     resolvers,
     // armor's typings resolve Apollo's CJS declarations; the plugins are the same objects at run time.
-    plugins: limits.plugins as unknown as ApolloServerPlugin<RequestContext>[],
+    plugins: [...(limits.plugins as unknown as ApolloServerPlugin<RequestContext>[]), auditPlugin(opts.log)],
     validationRules: limits.validationRules,
     allowBatchedHttpRequests: false,
     introspection: !opts.production,

@@ -3,6 +3,7 @@ import { expressMiddleware } from '@as-integrations/express5'
 import express from 'express'
 import graphqlUploadExpress from 'graphql-upload/graphqlUploadExpress.mjs'
 import type { Logger } from 'pino'
+import { recordRefusedMutation } from '../graphql/audit-refused-key.js'
 import { principalFromHeader, type AppDeps, type RequestContext } from '../graphql/context.js'
 import { healthRouter } from './health-route.js'
 import { uploadsRouter } from './uploads-route.js'
@@ -18,7 +19,15 @@ export function createApp(deps: AppDeps, apollo: ApolloServer<RequestContext>, l
     graphqlUploadExpress({ maxFileSize: deps.config.maxUploadBytes, maxFiles: 1 }),
     express.json({ limit: '5mb' }),
     expressMiddleware(apollo, {
-      context: async ({ req }) => ({ deps, principal: await principalFromHeader(deps, req.headers.authorization) }),
+      context: async ({ req }) => {
+        try {
+          return { deps, principal: await principalFromHeader(deps, req.headers.authorization) }
+        } catch (err) {
+          // No plugin sees a request whose context failed: a refused key's mutation is audited here.
+          await recordRefusedMutation(deps, log, err, req.body)
+          throw err
+        }
+      },
     }),
   )
   app.use(bodyErrorHandler(log))

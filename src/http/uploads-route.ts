@@ -1,9 +1,10 @@
 import { Router, type Request } from 'express'
 import type { Logger } from 'pino'
 import { NotFoundError } from '../errors.js'
-import { principalFromHeader, requireTenant, type AppDeps } from '../graphql/context.js'
+import { principalFromHeader, requireTenant, type AppDeps, type RequestContext } from '../graphql/context.js'
 import { acceptUpload, parseFormatName } from '../services/receive-upload.js'
 import { findUpload, type UploadRow } from '../store/uploads-query.js'
+import { recordHttpUpload } from './audit-upload.js'
 import { sendError } from './error-response.js'
 
 /**
@@ -41,15 +42,22 @@ const param = (req: Request, name: string): string | undefined => {
 export function uploadsRouter(deps: AppDeps, log: Logger): Router {
   const router = Router()
   router.post('/v1/uploads', async (req, res) => {
+    // Audited like the uploadLogs mutation: the record is written before the answer is sent.
+    let caller: RequestContext['principal'] = null
+    let row: UploadRow | null
     try {
-      const principal = requireTenant({ deps, principal: await principalFromHeader(deps, req.headers.authorization) }, 'upload')
+      caller = await principalFromHeader(deps, req.headers.authorization)
+      const principal = requireTenant({ deps, principal: caller }, 'upload')
       const fileName = param(req, 'fileName') ?? param(req, 'filename') ?? 'upload'
       const id = await acceptUpload(deps, principal.tenantId, fileName, parseFormatName(param(req, 'format')), req)
-      const row = await findUpload(deps.prisma, principal.tenantId, id)
-      res.status(202).location(`/v1/uploads/${id}`).json({ upload: uploadView(row!) })
+      row = await findUpload(deps.prisma, principal.tenantId, id)
     } catch (err) {
+      await recordHttpUpload(deps, log, req, { caller, error: err })
       sendError(res, err, (e) => log.error({ err: e }, 'upload failed'))
+      return
     }
+    await recordHttpUpload(deps, log, req, { caller, row })
+    res.status(202).location(`/v1/uploads/${row!.id}`).json({ upload: uploadView(row!) })
   })
   router.get('/v1/uploads/:id', async (req, res) => {
     try {

@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { PrismaClient } from '../db/prisma.js'
 import { InvalidInputError, NotFoundError, UnauthenticatedError } from '../errors.js'
 import { isUuid } from './rules.js'
+import { RefusedApiKeyError } from './refused-api-key.js'
 
 /**
  * API keys look like `wp_<prefix>_<secret>`. The prefix is stored in clear (it finds the row and
@@ -49,9 +50,10 @@ export async function authenticateApiKey(prisma: PrismaClient, presented: string
   const row = await prisma.apiKey.findUnique({ where: { prefix: m[1]! }, include: { tenant: true } })
   const expected = row ? Buffer.from(row.hash, 'hex') : sha256('')
   const matches = timingSafeEqual(sha256(presented), expected)
-  if (!row || !matches || row.revokedAt || (row.expiresAt && row.expiresAt <= now) || row.tenant.status !== 'ACTIVE') {
-    throw denied
-  }
+  if (!row) throw denied
+  // Refused like any bad key, but this one names its tenant, where the audit log records the attempt.
+  const refusal = !matches ? 'wrong secret' : row.revokedAt ? 'revoked' : row.expiresAt && row.expiresAt <= now ? 'expired' : row.tenant.status !== 'ACTIVE' ? 'tenant suspended' : null
+  if (refusal) throw new RefusedApiKeyError({ tenantId: row.tenantId, keyId: row.id, role: row.role }, refusal)
   // Last-used time is advisory: written at most once a minute per key, never awaited by the request.
   if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > 60_000) {
     prisma.apiKey.update({ where: { id: row.id }, data: { lastUsedAt: now } }).catch(() => {})

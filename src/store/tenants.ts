@@ -43,7 +43,9 @@ export async function deleteTenant(pool: pg.Pool, id: string): Promise<string> {
   return withTransaction(pool, async (client) => {
     const { rowCount } = await client.query('SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE', [isUuid(id) ? id : null])
     if (!rowCount) throw new NotFoundError('Tenant', id)
-    for (const table of ['risk_events', 'detection_contributions', 'detections', 'process_events', 'rule_versions', 'rule_fixtures']) {
+    // The tenant's audit log goes too (it names its rules, keys and files); the record of this
+    // deletion is written afterwards, against the deleted id, and stays.
+    for (const table of ['risk_events', 'detection_contributions', 'detections', 'process_events', 'rule_versions', 'rule_fixtures', 'audit_events']) {
       await client.query(`DELETE FROM ${table} WHERE tenant_id = $1`, [id])
     }
     await client.query('DELETE FROM tenants WHERE id = $1', [id])

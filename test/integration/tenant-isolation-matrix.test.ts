@@ -43,6 +43,9 @@ const CASES: Record<string, Case> = {
   crowdStrikeHostCount: { doc: () => '{ crowdStrikeHostCount }', expect: 'NO_DATA' },
   tenants: { doc: () => '{ tenants { id } }', expect: 'FORBIDDEN_ALWAYS' },
   apiKeys: { doc: () => '{ apiKeys { id } }', expect: 'NO_DATA' },
+  // Runs before B's mutations below (cases run in this order), which B's own log would record
+  // with A's ids as B sent them; A's log holds A's rule and upload ids, which must not show.
+  auditLog: { doc: () => '{ auditLog(first: 200) { edges { node { id operation summary } } } }', expect: 'NO_DATA' },
   tenant: { doc: () => '{ tenant { id name retentionDays } }', expect: 'NO_DATA' }, // always the caller's own
   // Mutations
   createTenant: { doc: () => 'mutation { createTenant(name: "x") { apiKey } }', expect: 'FORBIDDEN_ALWAYS' },

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util'
 import type { PrismaClient } from '../../db/prisma.js'
 import { checkNewKey, createApiKey, listApiKeys, revokeApiKey, type ApiKeyRole } from '../../store/api-keys.js'
+import { audited } from '../audited.js'
 import { CliError } from '../cli-error.js'
 import { withDatabase } from '../with-database.js'
 
@@ -34,8 +35,11 @@ async function runSub(prisma: PrismaClient, tenantId: string, sub: string, keyId
     const expiresAt = values.expires ? new Date(values.expires) : null
     if (expiresAt && Number.isNaN(expiresAt.getTime())) throw new CliError(`--expires is not a date: ${values.expires}`, 2)
     const input = { name: values.name ?? '', role: values.role ?? '', expiresAt }
-    checkNewKey(input, new Date())
-    const created = await createApiKey(prisma, { tenantId, name: input.name, role: input.role as ApiKeyRole, expiresAt })
+    // The store returns the key beside its id; the audit record reads the id only (as { apiKey: { id } }, the GraphQL shape).
+    const created = await audited(prisma, { operation: 'createApiKey', tenantId, args: input, resultForAudit: (c) => ({ apiKey: { id: c.id } }) }, async () => {
+      checkNewKey(input, new Date())
+      return createApiKey(prisma, { tenantId, name: input.name, role: input.role as ApiKeyRole, expiresAt })
+    })
     out(values.json ? JSON.stringify({ id: created.id, prefix: created.prefix, role: input.role, apiKey: created.key }) : `API key (shown once, keep it safe): ${created.key}`)
     return 0
   }
@@ -46,7 +50,7 @@ async function runSub(prisma: PrismaClient, tenantId: string, sub: string, keyId
     return 0
   }
   if (!keyId) throw new CliError(USAGE, 2)
-  await revokeApiKey(prisma, tenantId, keyId, new Date())
+  await audited(prisma, { operation: 'revokeApiKey', tenantId, args: { id: keyId } }, () => revokeApiKey(prisma, tenantId, keyId, new Date()))
   out(`revoked ${keyId}`)
   return 0
 }

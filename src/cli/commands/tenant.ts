@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util'
 import { setRetentionDays } from '../../store/tenant-retention.js'
 import { createTenant, deleteTenant, listTenants, setTenantStatus } from '../../store/tenants.js'
+import { audited } from '../audited.js'
 import { CliError } from '../cli-error.js'
 import { withDatabase } from '../with-database.js'
 
@@ -33,19 +34,21 @@ export async function run(args: string[]): Promise<number> {
     if (sub === 'retention') {
       const tenant = await prisma.tenant.findFirst({ where: { name: name! } })
       if (!tenant) throw new CliError(`no tenant named "${name}"`)
-      const updated = await setRetentionDays(prisma, tenant.id, retentionDays!)
+      const updated = await audited(prisma, { operation: 'setRetentionPeriod', tenantId: tenant.id, args: { days: retentionDays } }, () => setRetentionDays(prisma, tenant.id, retentionDays!))
       process.stdout.write(`tenant ${name} keeps its events ${updated.retentionDays === null ? 'forever' : `for ${updated.retentionDays} days`}\n`)
       return 0
     }
     if (sub !== 'create') {
       const tenant = await prisma.tenant.findUnique({ where: { name: name! } })
       if (!tenant) throw new CliError(`no tenant named "${name}"`)
-      if (sub === 'delete') await deleteTenant(pool, tenant.id)
-      else await setTenantStatus(prisma, tenant.id, sub === 'suspend' ? 'SUSPENDED' : 'ACTIVE')
+      const operation = sub === 'delete' ? 'deleteTenant' : sub === 'suspend' ? 'suspendTenant' : 'resumeTenant'
+      await audited<unknown>(prisma, { operation, tenantId: tenant.id, args: { id: tenant.id } }, () =>
+        sub === 'delete' ? deleteTenant(pool, tenant.id) : setTenantStatus(prisma, tenant.id, sub === 'suspend' ? 'SUSPENDED' : 'ACTIVE'),
+      )
       process.stdout.write(`tenant ${name} ${sub === 'delete' ? 'deleted with all its data' : sub === 'suspend' ? 'suspended' : 'resumed'}\n`)
       return 0
     }
-    const created = await createTenant(prisma, name!)
+    const created = await audited(prisma, { operation: 'createTenant', tenantId: null, args: { name } }, () => createTenant(prisma, name!))
     if (values.json) {
       process.stdout.write(JSON.stringify({ tenant: { id: created.tenant.id, name: created.tenant.name }, apiKey: created.apiKey }) + '\n')
     } else {

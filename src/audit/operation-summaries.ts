@@ -1,0 +1,85 @@
+import { isUuid } from '../store/rules.js'
+import { bool, count, digest, firstItems, id, int, member, text, time } from './summary-values.js'
+
+/**
+ * What the audit log keeps of each mutation: an allow-list, one entry per mutation of the schema
+ * (test/unit/audit/operation-summaries.test.ts fails for a mutation without one, so every new
+ * mutation gets a decision). Kept: ids, names, flags, counts, sizes, SHA-256 of large text. Never
+ * kept: API keys (createTenant and createApiKey return one), key hashes, uploaded files, YAML,
+ * host inventories or fixture logs. `result` is the resolver's value, present only on success.
+ */
+
+type Args = Record<string, unknown>
+
+export interface OperationAudit {
+  summarise(args: Args, result: unknown): Record<string, unknown>
+  /** Tenant management (operator, CLI): the tenant acted on, recorded as the event's tenant. */
+  targetTenant?(args: Args, result: unknown): string | null
+}
+
+const uuidOrNull = (v: unknown): string | null => (typeof v === 'string' && isUuid(v) ? v : null)
+const byId: OperationAudit = { summarise: (a) => ({ id: id(a.id) }) }
+const tenantById: OperationAudit = { summarise: (a) => ({ id: id(a.id) }), targetTenant: (a) => uuidOrNull(a.id) }
+
+export const OPERATION_AUDITS = {
+  createTenant: {
+    // The result also holds the new tenant's first admin key: only the tenant's id is read from it.
+    summarise: (a) => ({ name: text(a.name, 100) }),
+    targetTenant: (_a, r) => uuidOrNull(member(member(r, 'tenant'), 'id')),
+  },
+  suspendTenant: tenantById,
+  resumeTenant: tenantById,
+  deleteTenant: tenantById,
+  createApiKey: {
+    // The result also holds the key itself: only its id is read.
+    summarise: (a, r) => ({ name: text(a.name, 100), role: text(a.role, 20), expiresAt: time(a.expiresAt), apiKeyId: id(member(member(r, 'apiKey'), 'id')) }),
+  },
+  revokeApiKey: byId,
+  // null keeps events forever, and is recorded as such.
+  setRetentionPeriod: { summarise: (a) => ({ days: a.days === null ? null : int(a.days) }) },
+  importRules: {
+    summarise: (a, r) => ({
+      yaml: digest(a.yaml),
+      rulesImported: count(member(r, 'rules')),
+      ruleIds: firstItems(member(r, 'rules'), (rule) => id(member(rule, 'id'))),
+      macrosImported: count(member(r, 'macros')),
+      documentErrors: count(member(r, 'errors')),
+    }),
+  },
+  setRuleEnabled: { summarise: (a) => ({ id: id(a.id), enabled: bool(a.enabled) }) },
+  deleteRule: byId,
+  enableBundledRules: {
+    summarise: (a, r) => ({
+      escuIds: a.escuIds === null || a.escuIds === undefined ? 'all' : firstItems(a.escuIds, id),
+      escuIdCount: count(a.escuIds),
+      rulesEnabled: count(r),
+    }),
+  },
+  importCrowdStrikeHosts: {
+    summarise: (a, r) => ({ data: digest(a.data), inserted: int(member(r, 'inserted')), updated: int(member(r, 'updated')), rowErrors: count(member(r, 'errors')) }),
+  },
+  setRuleFixtures: {
+    summarise: (a) => ({
+      id: id(a.id),
+      fixtureCount: count(a.fixtures),
+      fixtures: firstItems(a.fixtures, (f) => ({ name: text(member(f, 'name'), 100), kind: text(member(f, 'kind'), 20), log: digest(member(f, 'log')) })),
+    }),
+  },
+  uploadLogs: {
+    // GraphQL passes the file as a stream (never read here) and `format`; POST /v1/uploads passes
+    // via, fileName, format and contentLength. The stored upload gives name, size and id.
+    summarise: (a, r) => ({
+      via: text(a.via, 20),
+      fileName: text(member(r, 'fileName') ?? a.fileName),
+      sizeBytes: int(member(r, 'sizeBytes')),
+      contentLength: int(a.contentLength),
+      format: text(a.format, 20),
+      uploadId: id(member(r, 'id')),
+    }),
+  },
+  deleteUpload: byId,
+} satisfies Record<string, OperationAudit>
+
+export type AuditedOperation = keyof typeof OPERATION_AUDITS
+
+export const isAuditedOperation = (name: string): name is AuditedOperation => Object.hasOwn(OPERATION_AUDITS, name)
