@@ -2,7 +2,7 @@ import { UnrecoverableError } from 'bullmq'
 import type pg from 'pg'
 import type { PrismaClient } from '../src/db/prisma.js'
 import { DetectionAggregator, describeDetection } from '../src/detection/index.js'
-import { foldIngestItems, newIngestStats, readEventBatches, type IngestStats, type LogFormat } from '../src/ingest/index.js'
+import { foldIngestItems, newIngestStats, readEventBatches, type IngestStats, type LogFormat, type ReadOptions } from '../src/ingest/index.js'
 import { clearUploadResults, writeContributions, type DetectionContributionInput } from '../src/store/detection-writer.js'
 import { copyEvents, type StoredEvent } from '../src/store/event-copy.js'
 import { loadEnabledRules } from '../src/store/tenant-rules.js'
@@ -26,7 +26,11 @@ export interface ProcessUploadDeps {
   prisma: PrismaClient
   /** Called with the bytes read so far (for progress); defaults to a periodic UPDATE. */
   progressIntervalMs?: number
+  /** Caps on gzip uploads (MAX_DECOMPRESSED_BYTES, MAX_GZIP_RATIO); the reader's defaults otherwise. */
+  gzipLimits?: GzipLimits
 }
+
+export type GzipLimits = Pick<ReadOptions, 'maxDecompressedBytes' | 'maxDecompressionRatio'>
 
 /** How an upload ended: every event read, some unreadable, or nothing usable at all. */
 export type UploadOutcome = 'SUCCEEDED' | 'SUCCEEDED_WITH_ERRORS' | 'FAILED'
@@ -98,7 +102,7 @@ async function ingestAndDetect(
   const crowdstrikeHosts = await loadCrowdstrikeHosts(client, job.tenantId)
   const progress = trackProgress(deps.pool, job.uploadId, deps.progressIntervalMs ?? 1_000)
   async function* events(): AsyncGenerator<StoredEvent[]> {
-    for await (const batch of readEventBatches(progress.count(governed(readUploadChunks(deps.pool, job.uploadId))), { format: job.format, crowdstrikeHosts })) {
+    for await (const batch of readEventBatches(progress.count(governed(readUploadChunks(deps.pool, job.uploadId))), { format: job.format, crowdstrikeHosts, ...deps.gzipLimits })) {
       foldIngestItems(stats, batch.items)
       const stored: StoredEvent[] = []
       for (const item of batch.items) {

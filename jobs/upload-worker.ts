@@ -4,7 +4,7 @@ import type { Logger } from 'pino'
 import type { PrismaClient } from '../src/db/prisma.js'
 import { processMemoryGovernor } from '../src/runtime/memory-governor.js'
 import { UPLOAD_QUEUE, redisConnection, type ProcessUploadJob } from '../src/queue/queues.js'
-import { markUploadFailed, processUpload } from './process-upload.js'
+import { markUploadFailed, processUpload, type GzipLimits } from './process-upload.js'
 
 export interface UploadWorkerOptions {
   pool: pg.Pool
@@ -13,6 +13,7 @@ export interface UploadWorkerOptions {
   prefix: string
   concurrency: number
   log: Logger
+  gzipLimits?: GzipLimits
 }
 
 /** The BullMQ worker for uploads: thin; the work is processUpload. */
@@ -23,7 +24,7 @@ export function startUploadWorker(opts: UploadWorkerOptions): Worker<ProcessUplo
       const log = opts.log.child({ jobId: job.id, uploadId: job.data.uploadId, tenantId: job.data.tenantId, attempt: job.attemptsMade + 1 })
       log.info('upload job started')
       const collectionsBefore = processMemoryGovernor().collections
-      const result = await processUpload({ pool: opts.pool, prisma: opts.prisma }, job.data.uploadId, job.data.tenantId)
+      const result = await processUpload({ pool: opts.pool, prisma: opts.prisma, gzipLimits: opts.gzipLimits }, job.data.uploadId, job.data.tenantId)
       // Collections forced to keep memory bounded (shared with concurrent jobs): a sign of how much garbage the job made.
       const gcCollections = processMemoryGovernor().collections - collectionsBefore
       log.info({ status: result.status, events: result.stats.events, detectionRows: result.detectionRows, gcCollections }, 'upload job finished')

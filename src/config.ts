@@ -7,6 +7,7 @@ import { z } from 'zod'
 
 const port = z.coerce.number().int().min(0).max(65535)
 const positiveInt = z.coerce.number().int().positive()
+const nonNegativeInt = z.coerce.number().int().min(0)
 
 const schema = z.object({
   DATABASE_URL: z.string().url().default('postgresql://postgres@127.0.0.1:5432/watchpost'),
@@ -20,6 +21,16 @@ const schema = z.object({
   RETENTION_SWEEP_INTERVAL_MS: z.coerce.number().int().min(1_000).default(3_600_000),
   /** Largest accepted upload, in bytes, before decompression. */
   MAX_UPLOAD_BYTES: positiveInt.default(5 * 1024 ** 3),
+  /** Largest size a gzip upload may inflate to; reading stops there with an error. */
+  MAX_DECOMPRESSED_BYTES: positiveInt.default(4 * 1024 ** 3),
+  /** Largest inflated:compressed ratio of a gzip upload past its first MiB (a zip bomb's is ~1000:1); 0: no ratio limit. */
+  MAX_GZIP_RATIO: nonNegativeInt.default(100),
+  /** Requests per minute per API key (or the operator credential) on /graphql and /v1/uploads; 0: unlimited. */
+  RATE_LIMIT_PER_MINUTE: nonNegativeInt.default(600),
+  /** Requests per minute per client address without a valid key (anonymous or failed authentication); 0: unlimited. */
+  RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: nonNegativeInt.default(60),
+  /** Express "trust proxy" (hop count, "loopback", subnets…): which X-Forwarded-For hops name the client; unset trusts none. */
+  TRUST_PROXY: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   /** The operator credential that manages tenants; unset means tenant management only via the CLI. */
@@ -35,6 +46,15 @@ export type Config = Readonly<{
   workerConcurrency: number
   retentionSweepIntervalMs: number
   maxUploadBytes: number
+  maxDecompressedBytes: number
+  /** 0: no ratio limit. */
+  maxGzipRatio: number
+  /** 0: unlimited. */
+  rateLimitPerMinute: number
+  /** 0: unlimited. */
+  rateLimitUnauthenticatedPerMinute: number
+  /** Express's `trust proxy` setting; false trusts no proxy (the socket's address is the client). */
+  trustProxy: boolean | number | string
   logLevel: z.infer<typeof schema>['LOG_LEVEL']
   production: boolean
   operatorToken: string | null
@@ -63,8 +83,20 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     workerConcurrency: c.WORKER_CONCURRENCY,
     retentionSweepIntervalMs: c.RETENTION_SWEEP_INTERVAL_MS,
     maxUploadBytes: c.MAX_UPLOAD_BYTES,
+    maxDecompressedBytes: c.MAX_DECOMPRESSED_BYTES,
+    maxGzipRatio: c.MAX_GZIP_RATIO,
+    rateLimitPerMinute: c.RATE_LIMIT_PER_MINUTE,
+    rateLimitUnauthenticatedPerMinute: c.RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE,
+    trustProxy: trustProxySetting(c.TRUST_PROXY),
     logLevel: c.LOG_LEVEL,
     production: c.NODE_ENV === 'production',
     operatorToken: c.OPERATOR_TOKEN ?? null,
   })
+}
+
+/** "true"/"false", a hop count, or Express's names and subnets ("loopback", "10.0.0.0/8, 127.0.0.1"). */
+function trustProxySetting(value: string | undefined): boolean | number | string {
+  if (value === undefined || value === 'false') return false
+  if (value === 'true') return true
+  return /^\d+$/.test(value) ? Number(value) : value
 }

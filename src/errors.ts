@@ -4,7 +4,7 @@
  * anything else is masked as INTERNAL_SERVER_ERROR.
  */
 
-export type ErrorCode = 'NOT_FOUND' | 'BAD_USER_INPUT' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'CONFLICT' | 'PAYLOAD_TOO_LARGE'
+export type ErrorCode = 'NOT_FOUND' | 'BAD_USER_INPUT' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'CONFLICT' | 'PAYLOAD_TOO_LARGE' | 'RATE_LIMITED'
 
 export abstract class DomainError extends Error {
   abstract readonly code: ErrorCode
@@ -42,4 +42,16 @@ export class ConflictError extends DomainError {
 
 export class PayloadTooLargeError extends DomainError {
   readonly code = 'PAYLOAD_TOO_LARGE'
+}
+
+/** The caller sent more requests than its per-minute budget; `retryAfterSeconds` says when one more fits. */
+export class RateLimitedError extends DomainError {
+  readonly code = 'RATE_LIMITED'
+  constructor(
+    readonly limitPerMinute: number,
+    readonly retryAfterSeconds: number,
+    who: string,
+  ) {
+    super(`rate limit exceeded: at most ${limitPerMinute} requests per minute ${who}; retry in ${retryAfterSeconds} s`, { limitPerMinute, retryAfterSeconds })
+  }
 }

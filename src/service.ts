@@ -10,6 +10,7 @@ import { createPool } from './db/pool.js'
 import { createPrisma } from './db/prisma.js'
 import type { AppDeps } from './graphql/context.js'
 import { createUploadQueue } from './queue/queues.js'
+import { createRedisRateLimiter, type RateLimiter } from './rate-limit/redis-rate-limiter.js'
 
 /**
  * Starts the API, the worker, or both in one process, over one pool and one Prisma client, and
@@ -30,6 +31,7 @@ export async function startService(config: Config, log: Logger, roles: { api: bo
   const deps: AppDeps = { config, pool, prisma, uploadQueue }
   let server: http.Server | null = null
   let stopApollo: (() => Promise<void>) | null = null
+  let limiter: RateLimiter | null = null
   let worker: Worker | null = null
   let maintenance: RunningMaintenance | null = null
   if (roles.api) {
@@ -38,12 +40,14 @@ export async function startService(config: Config, log: Logger, roles: { api: bo
     const apollo = createApolloServer({ production: config.production, log })
     await apollo.start()
     stopApollo = () => apollo.stop()
-    server = http.createServer(createApp(deps, apollo, log))
+    limiter = createRedisRateLimiter({ redisUrl: config.redisUrl, prefix: config.queuePrefix, log })
+    server = http.createServer(createApp(deps, apollo, log, limiter))
     server.listen(config.port, config.host)
     await once(server, 'listening')
   }
   if (roles.worker) {
-    worker = startUploadWorker({ pool, prisma, redisUrl: config.redisUrl, prefix: config.queuePrefix, concurrency: config.workerConcurrency, log })
+    const gzipLimits = { maxDecompressedBytes: config.maxDecompressedBytes, maxDecompressionRatio: config.maxGzipRatio }
+    worker = startUploadWorker({ pool, prisma, redisUrl: config.redisUrl, prefix: config.queuePrefix, concurrency: config.workerConcurrency, log, gzipLimits })
     await worker.waitUntilReady()
     maintenance = await startMaintenance({ pool, redisUrl: config.redisUrl, prefix: config.queuePrefix, retentionSweepIntervalMs: config.retentionSweepIntervalMs, log })
   }
@@ -59,6 +63,7 @@ export async function startService(config: Config, log: Logger, roles: { api: bo
         await closed
       }
       await stopApollo?.()
+      await limiter?.close()
       await worker?.close()
       await maintenance?.close()
       await uploadQueue.close()

@@ -35,6 +35,7 @@ Service (Postgres and Redis from DATABASE_URL, REDIS_URL):
   tenant create NAME [--json]      create a tenant and print its first API key (shown once)
   tenant list|suspend|resume|delete [NAME]   list tenants, suspend or resume one, or purge it
   tenant retention NAME --days N|--forever   how long a tenant's events are kept (1-3650 days)
+  tenant limits NAME [--max-upload-bytes N|default]   show or set a tenant's own upload limit
   apikey create|list|revoke --tenant NAME …  manage a tenant's API keys (see apikey --help)
   serve                            run the GraphQL API (PORT, default 4000)
   worker                           run the upload worker and the scheduled retention sweep

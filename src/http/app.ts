@@ -1,23 +1,37 @@
 import type { ApolloServer } from '@apollo/server'
 import { expressMiddleware } from '@as-integrations/express5'
 import express from 'express'
-import graphqlUploadExpress from 'graphql-upload/graphqlUploadExpress.mjs'
 import type { Logger } from 'pino'
+import { PayloadTooLargeError } from '../errors.js'
 import { recordRefusedMutation } from '../graphql/audit-refused-key.js'
 import { principalFromHeader, type AppDeps, type RequestContext } from '../graphql/context.js'
+import type { RateLimiter } from '../rate-limit/redis-rate-limiter.js'
+import { sendGraphQLError } from './error-response.js'
+import { graphqlUploads } from './graphql-uploads.js'
 import { healthRouter } from './health-route.js'
+import { rateLimit } from './rate-limit.js'
+import { refuseNulText } from './refuse-nul-text.js'
 import { uploadsRouter } from './uploads-route.js'
 
+/** Largest JSON body of a GraphQL request; log files go as uploads (multipart or POST /v1/uploads). */
+export const MAX_JSON_BODY_BYTES = 5 * 1024 * 1024
+
 /** The HTTP surface: /graphql (Apollo, with multipart uploads), /v1/uploads, /healthz, /readyz. */
-export function createApp(deps: AppDeps, apollo: ApolloServer<RequestContext>, log: Logger): express.Express {
+export function createApp(deps: AppDeps, apollo: ApolloServer<RequestContext>, log: Logger, limiter: RateLimiter): express.Express {
   const app = express()
   app.disable('x-powered-by')
+  // Which address is the client's (rate limits per address): the socket's, unless proxies are trusted.
+  app.set('trust proxy', deps.config.trustProxy)
   app.use(healthRouter(deps))
+  app.use('/v1/uploads', rateLimit(deps, limiter, 'rest', log))
   app.use(uploadsRouter(deps, log))
   app.use(
     '/graphql',
-    graphqlUploadExpress({ maxFileSize: deps.config.maxUploadBytes, maxFiles: 1 }),
-    express.json({ limit: '5mb' }),
+    // Before the body parsers: a refused request is never read.
+    rateLimit(deps, limiter, 'graphql', log),
+    graphqlUploads(deps),
+    express.json({ limit: MAX_JSON_BODY_BYTES }),
+    refuseNulText,
     expressMiddleware(apollo, {
       context: async ({ req }) => {
         try {
@@ -41,12 +55,15 @@ export function createApp(deps: AppDeps, apollo: ApolloServer<RequestContext>, l
 function bodyErrorHandler(log: Logger): express.ErrorRequestHandler {
   return (err, _req, res, next) => {
     if (res.headersSent) return next(err)
-    const e = err as { type?: string; status?: number; message?: string }
+    const e = err as { type?: string; status?: number; message?: string; limit?: number }
     const answer = (status: number, code: string, message: string): void => {
       res.status(status).json({ errors: [{ message, extensions: { code } }] })
     }
     if (e.type === 'entity.parse.failed') return answer(400, 'BAD_REQUEST', `the request body is not valid JSON: ${e.message}`)
-    if (e.type === 'entity.too.large') return answer(413, 'PAYLOAD_TOO_LARGE', 'the request body is too large')
+    if (e.type === 'entity.too.large') {
+      const message = `the request body is larger than the limit of ${e.limit} bytes; send log files as uploads (multipart or POST /v1/uploads)`
+      return sendGraphQLError(res, new PayloadTooLargeError(message, { limit: e.limit }), () => {})
+    }
     if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) return answer(e.status, 'BAD_REQUEST', e.message ?? 'bad request')
     log.error({ err }, 'unexpected error in an HTTP request')
     answer(500, 'INTERNAL_SERVER_ERROR', 'internal server error')

@@ -18,6 +18,7 @@ import { WindowsXmlReader } from './xml/reader.js'
 const DEFAULT_BATCH_SIZE = 1000
 const DEFAULT_MAX_LINE_BYTES = 8 * 1024 * 1024
 const DEFAULT_MAX_DECOMPRESSED_BYTES = 4 * 1024 * 1024 * 1024
+const DEFAULT_MAX_DECOMPRESSION_RATIO = 100
 /** Large input chunks are processed in slices of this size (even: UTF-16 stays aligned), so a batch is yielded at least this often. */
 const SLICE_BYTES = 1024 * 1024
 
@@ -69,7 +70,11 @@ export async function* readEventBatches(input: AsyncIterable<Uint8Array>, option
   let failure: DecompressionError | null = null
   try {
     const { head, rest } = await peek(input, 2)
-    const inflated = isGzip(head) ? gunzipBounded(rest, options.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES) : rest
+    const limits = {
+      maxBytes: options.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES,
+      maxRatio: options.maxDecompressionRatio ?? DEFAULT_MAX_DECOMPRESSION_RATIO,
+    }
+    const inflated = isGzip(head) ? gunzipBounded(rest, limits) : rest
     const text = await peek(inflated, 2)
     const encoding = sniffEncoding(text.head)
     const bytes = encoding === 'utf8' ? text.rest : utf16LittleEndian(text.rest, encoding === 'utf16be')

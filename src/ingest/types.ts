@@ -44,6 +44,11 @@ export interface ReadOptions {
   /** Cap on the bytes a gzip upload may inflate to (default 4 GiB); exceeding it is an error. */
   maxDecompressedBytes?: number
   /**
+   * Cap on a gzip upload's inflated:compressed ratio once its first MiB is out (default 100; 0
+   * for none); exceeding it is an error that ends the read, as for maxDecompressedBytes.
+   */
+  maxDecompressionRatio?: number
+  /**
    * Longest accepted line in bytes (default 8 MiB), and the cap (in characters) on one
    * multi-line XML event or JSON object; anything longer is reported and skipped, so memory stays bounded.
    */

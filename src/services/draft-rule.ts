@@ -8,6 +8,7 @@ import {
 import type { PrismaClient } from '../db/prisma.js'
 import { InvalidInputError } from '../errors.js'
 import { loadMacroSet, type ImportIssue } from '../store/rules.js'
+import { checkRuleYamlSize } from './rule-yaml-size.js'
 
 /**
  * A rule that is not stored: YAML a detection engineer is still writing, compiled against the
@@ -33,6 +34,7 @@ export interface Validation {
 }
 
 export async function validateRuleYaml(prisma: PrismaClient, tenantId: string, yaml: string): Promise<Validation> {
+  checkRuleYamlSize(yaml)
   const parsed = parseRuleDocuments(yaml)
   const macros = await loadMacroSet(prisma, tenantId, parsed.macros)
   const errors: ImportIssue[] = parsed.errors

@@ -2,7 +2,9 @@ import { detectFormat } from '../ingest/index.js'
 import { InvalidInputError } from '../errors.js'
 import type { AppDeps } from '../graphql/context.js'
 import { enqueueUpload } from '../queue/queues.js'
+import { tenantUploadLimit } from '../store/tenant-limits.js'
 import { receiveUpload } from '../store/uploads.js'
+import { reportingUploadLimit } from './upload-limit-error.js'
 
 /**
  * The one way logs enter Watchpost (GraphQL multipart and POST /v1/uploads): store every byte in
@@ -34,10 +36,12 @@ export async function acceptUpload(
   body: AsyncIterable<Uint8Array>,
 ): Promise<string> {
   if (!FILE_NAME.test(fileName)) throw new InvalidInputError('file name must be 1-255 characters without slashes or control characters', { field: 'fileName' })
+  // The tenant's own limit, set by the operator, overrides MAX_UPLOAD_BYTES in either direction.
+  const maxBytes = await tenantUploadLimit(deps.pool, tenantId, deps.config.maxUploadBytes)
   const received = await receiveUpload(
     deps.pool,
-    { tenantId, fileName, formatOverride: format, detectFormat: (head) => detectFormat(head), maxBytes: deps.config.maxUploadBytes },
-    body,
+    { tenantId, fileName, formatOverride: format, detectFormat: (head) => detectFormat(head), maxBytes },
+    reportingUploadLimit(body, maxBytes),
   )
   await enqueueUpload(deps.uploadQueue, deps.pool, { uploadId: received.id, tenantId })
   return received.id

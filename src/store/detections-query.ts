@@ -1,6 +1,5 @@
 import type pg from 'pg'
-import { InvalidInputError } from '../errors.js'
-import { decodeCursor, encodeCursor } from './cursor.js'
+import { decodeTimeCursor, encodeCursor } from './cursor.js'
 import { isUuid } from './rules.js'
 
 /** Reads grouped detections, newest lastTime first, with keyset pagination. */
@@ -62,10 +61,8 @@ export async function queryDetections(pool: pg.Pool, q: DetectionQuery): Promise
   const params = [...where.params]
   let keyset = ''
   if (q.after) {
-    const c = decodeCursor(q.after)
-    const t = Number(c.sortValue)
-    if (!Number.isFinite(t) || !isUuid(c.id)) throw new InvalidInputError('"after" is not a cursor returned by this API', { field: 'after' })
-    params.push(new Date(t), c.id)
+    const c = decodeTimeCursor(q.after)
+    params.push(c.time, c.id)
     keyset = ` AND (last_time, id) < ($${params.length - 1}, $${params.length})`
   }
   params.push(q.first + 1)

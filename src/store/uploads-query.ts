@@ -1,6 +1,6 @@
 import type { PrismaClient } from '../db/prisma.js'
 import type { Upload } from '../generated/prisma/client.js'
-import { decodeCursor, encodeCursor } from './cursor.js'
+import { decodeTimeCursor, encodeCursor } from './cursor.js'
 import { isUuid } from './rules.js'
 
 export type UploadRow = Upload
@@ -12,11 +12,11 @@ export async function findUpload(prisma: PrismaClient, tenantId: string, id: str
 
 /** Uploads newest first, keyset-paginated on (createdAt, id). */
 export async function listUploads(prisma: PrismaClient, tenantId: string, first: number, after?: string | null) {
-  const c = after ? decodeCursor(after) : null
+  const c = after ? decodeTimeCursor(after) : null
   const rows = await prisma.upload.findMany({
     where: {
       tenantId,
-      ...(c ? { OR: [{ createdAt: { lt: new Date(Number(c.sortValue)) } }, { createdAt: new Date(Number(c.sortValue)), id: { lt: c.id } }] } : {}),
+      ...(c ? { OR: [{ createdAt: { lt: c.time } }, { createdAt: c.time, id: { lt: c.id } }] } : {}),
     },
     orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
     take: first + 1,

@@ -20,7 +20,19 @@ export interface TestService {
 export async function startTestService(opts: { worker?: boolean; env?: Record<string, string> } = {}): Promise<TestService> {
   const db = await createTestDatabase()
   const queuePrefix = `wptest-${randomBytes(4).toString('hex')}`
-  const config = loadConfig({ DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, PORT: '0', HOST: '127.0.0.1', QUEUE_PREFIX: queuePrefix, NODE_ENV: 'test', ...opts.env })
+  // Rate limits are off unless a test sets them: every test file talks from 127.0.0.1, often
+  // without a key on purpose, and polls uploads; test/integration/rate-limits.test.ts turns them on.
+  const config = loadConfig({
+    DATABASE_URL: db.url,
+    REDIS_URL: TEST_REDIS_URL,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    QUEUE_PREFIX: queuePrefix,
+    NODE_ENV: 'test',
+    RATE_LIMIT_PER_MINUTE: '0',
+    RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: '0',
+    ...opts.env,
+  })
   const service = await startService(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), { api: true, worker: opts.worker ?? true })
   return {
     url: service.url!,

@@ -4,12 +4,14 @@ import { createTenant, deleteTenant, listTenants, setTenantStatus } from '../../
 import { audited } from '../audited.js'
 import { CliError } from '../cli-error.js'
 import { withDatabase } from '../with-database.js'
+import { runTenantLimits } from './tenant-limits.js'
 
 /**
  * `watchpost tenant create NAME [--json]` (prints the first API key, once), `list`, `suspend`,
  * `resume`, `delete`, and `retention NAME --days N|--forever` (how long its events are kept).
  */
 export async function run(args: string[]): Promise<number> {
+  if (args[0] === 'limits') return runTenantLimits(args.slice(1))
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,

@@ -1,9 +1,17 @@
 import { RuleSyntaxError, type SourcePosition } from '../errors.js'
 import type { Token } from './tokenize.js'
 
+/**
+ * How deep parentheses and NOTs may nest. ESCU searches nest a few levels; the parser, the
+ * compiler and the matcher all recurse on the tree, so a hostile `((((…` must stop here with a
+ * positioned error instead of exhausting the stack.
+ */
+export const MAX_NESTING = 100
+
 /** Reads a token list left to right and builds positioned errors for the parser. */
 export class TokenCursor {
   private index = 0
+  private depth = 0
 
   constructor(
     private readonly tokens: readonly Token[],
@@ -26,6 +34,15 @@ export class TokenCursor {
 
   atEnd(): boolean {
     return this.index >= this.tokens.length
+  }
+
+  /** Enters a nested term opened by `token` (`(` or NOT); throws past MAX_NESTING levels. */
+  enter(token: Token): void {
+    if (++this.depth > MAX_NESTING) throw this.error(`the search nests parentheses and NOT more than ${MAX_NESTING} levels deep`, token)
+  }
+
+  leave(): void {
+    this.depth--
   }
 
   /** An error at `token`, naming the macro it came from when it was produced by expansion. */

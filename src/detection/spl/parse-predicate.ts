@@ -46,8 +46,10 @@ function parseDisjunction(c: TokenCursor, stop: (t: Token) => boolean): WhereNod
 
 function parseUnary(c: TokenCursor, stop: (t: Token) => boolean): WhereNode {
   if (isKeyword(c.peek(), 'NOT')) {
-    c.next('NOT')
-    return { kind: 'not', operand: parseUnary(c, stop) }
+    c.enter(c.next('NOT'))
+    const operand = parseUnary(c, stop)
+    c.leave()
+    return { kind: 'not', operand }
   }
   return parsePrimary(c, stop)
 }
@@ -56,9 +58,11 @@ function parsePrimary(c: TokenCursor, stop: (t: Token) => boolean): WhereNode {
   const t = c.next('a search term')
   if (stop(t)) throw c.error(`expected a search term before ${describeToken(t)}`, t)
   if (t.type === 'lparen') {
+    c.enter(t)
     const inner = parseConjunction(c, () => false)
     const close = c.next('`)`')
     if (close.type !== 'rparen') throw c.error(`expected \`)\`, found ${describeToken(close)}`, close)
+    c.leave()
     return inner
   }
   if (t.type === 'word' && t.raw === '*') return { kind: 'all' }

@@ -1,5 +1,6 @@
 import { compileRule, formatWhere, lookupTechniques, type RuleDefinition } from '../../detection/index.js'
 import { deleteRule, exportRulesYaml, findRule, importRules, listRules, loadMacroSet, setRuleEnabled, type RuleFilter, type RuleRow } from '../../store/rules.js'
+import { checkRuleYamlSize } from '../../services/rule-yaml-size.js'
 import { requireTenant, type RequestContext } from '../context.js'
 
 const definition = (r: RuleRow): RuleDefinition => r.definition as unknown as RuleDefinition
@@ -15,8 +16,11 @@ export const ruleResolvers = {
     rule: (_: unknown, args: { id: string }, ctx: RequestContext) => findRule(ctx.deps.prisma, requireTenant(ctx, 'read').tenantId, args.id),
   },
   Mutation: {
-    importRules: (_: unknown, args: { yaml: string }, ctx: RequestContext) =>
-      importRules(ctx.deps.prisma, requireTenant(ctx, 'write-rules').tenantId, args.yaml),
+    importRules: (_: unknown, args: { yaml: string }, ctx: RequestContext) => {
+      const { tenantId } = requireTenant(ctx, 'write-rules')
+      checkRuleYamlSize(args.yaml)
+      return importRules(ctx.deps.prisma, tenantId, args.yaml)
+    },
     setRuleEnabled: (_: unknown, args: { id: string; enabled: boolean }, ctx: RequestContext) =>
       setRuleEnabled(ctx.deps.prisma, requireTenant(ctx, 'write-rules').tenantId, args.id, args.enabled),
     deleteRule: (_: unknown, args: { id: string }, ctx: RequestContext) => deleteRule(ctx.deps.prisma, requireTenant(ctx, 'write-rules').tenantId, args.id),

@@ -24,7 +24,10 @@ export const uploadResolvers = {
     uploadLogs: async (_: unknown, args: { file: Promise<FileUpload>; format?: string | null }, ctx: RequestContext) => {
       const { tenantId } = requireTenant(ctx, 'upload')
       const file = await args.file
-      const id = await acceptUpload(ctx.deps, tenantId, file.filename, parseFormatName(args.format), file.createReadStream())
+      // Opened when reading starts: a file already cut at the size limit fails right there, where
+      // the upload service turns graphql-upload's error into PAYLOAD_TOO_LARGE.
+      const bytes: AsyncIterable<Uint8Array> = { [Symbol.asyncIterator]: () => file.createReadStream()[Symbol.asyncIterator]() }
+      const id = await acceptUpload(ctx.deps, tenantId, file.filename, parseFormatName(args.format), bytes)
       const row = await findUpload(ctx.deps.prisma, tenantId, id)
       if (!row) throw new NotFoundError('Upload', id)
       return row

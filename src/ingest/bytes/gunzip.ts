@@ -2,16 +2,30 @@ import { Readable } from 'node:stream'
 import { createGunzip } from 'node:zlib'
 
 /**
- * Streaming gunzip with a cap on the inflated size, so a small "zip bomb" upload cannot make the
- * worker read gigabytes. Corrupt or truncated gzip and an exceeded cap surface as
+ * Streaming gunzip with two caps, so a small "zip bomb" upload cannot make the worker read
+ * gigabytes: the inflated size (`maxBytes`), and the inflated:compressed ratio once the first
+ * `ratioGraceBytes` are out (`maxRatio`). Logs compress about 5-20:1; runs of one byte, which is
+ * what bombs are made of, about 1000:1, so the ratio stops a bomb after ~1 MiB of output instead
+ * of at the absolute cap. Corrupt or truncated gzip and an exceeded cap surface as
  * `DecompressionError` (reported as an ingest error); failures of the source itself propagate.
  */
+
+export interface InflateLimits {
+  /** Most bytes the data may inflate to. */
+  maxBytes: number
+  /** Largest inflated:compressed ratio past `ratioGraceBytes` of output; Infinity (or 0) for none. */
+  maxRatio: number
+  /** Output before the ratio is checked (default 1 MiB): short inputs can have any ratio. */
+  ratioGraceBytes?: number
+}
+
+export const DEFAULT_RATIO_GRACE_BYTES = 1024 * 1024
 
 export class DecompressionError extends Error {
   override readonly name = 'DecompressionError'
   constructor(
     message: string,
-    /** True when the data was cut at the cap (the last partial line is not data). */
+    /** True when the data was cut at a cap (the last partial line is not data). */
     readonly capped: boolean,
   ) {
     super(message)
@@ -24,7 +38,9 @@ function isZlibError(err: unknown): err is Error {
   return typeof code === 'string' && code.startsWith('Z_')
 }
 
-export async function* gunzipBounded(input: AsyncIterable<Uint8Array>, maxBytes: number): AsyncGenerator<Buffer> {
+export async function* gunzipBounded(input: AsyncIterable<Uint8Array>, limits: InflateLimits): AsyncGenerator<Buffer> {
+  const maxRatio = limits.maxRatio > 0 ? limits.maxRatio : Infinity
+  const grace = limits.ratioGraceBytes ?? DEFAULT_RATIO_GRACE_BYTES
   const source = Readable.from(input, { objectMode: false })
   const gunzip = createGunzip({ chunkSize: 256 * 1024 })
   source.on('error', (err) => gunzip.destroy(err))
@@ -33,7 +49,18 @@ export async function* gunzipBounded(input: AsyncIterable<Uint8Array>, maxBytes:
   try {
     for await (const out of gunzip as AsyncIterable<Buffer>) {
       total += out.length
-      if (total > maxBytes) throw new DecompressionError(`gzip data inflates to more than ${maxBytes} bytes (maxDecompressedBytes); rest not read`, true)
+      // bytesWritten: compressed bytes zlib has consumed so far (not merely buffered).
+      const compressed = gunzip.bytesWritten
+      if (total > limits.maxBytes) {
+        throw new DecompressionError(`gzip data inflates to more than ${limits.maxBytes} bytes (maxDecompressedBytes; stopped after ${compressed} compressed bytes); rest not read`, true)
+      }
+      if (total > grace && total > maxRatio * compressed) {
+        const ratio = Math.floor(total / Math.max(1, compressed))
+        throw new DecompressionError(
+          `gzip data inflates more than ${maxRatio}:1 (${total} bytes from ${compressed} compressed bytes, ${ratio}:1; maxDecompressionRatio), likely a decompression bomb; rest not read`,
+          true,
+        )
+      }
       yield out
     }
   } catch (err) {

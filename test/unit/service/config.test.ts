@@ -12,6 +12,11 @@ describe('loadConfig', () => {
       workerConcurrency: 2,
       retentionSweepIntervalMs: 3_600_000,
       maxUploadBytes: 5 * 1024 ** 3,
+      maxDecompressedBytes: 4 * 1024 ** 3,
+      maxGzipRatio: 100,
+      rateLimitPerMinute: 600,
+      rateLimitUnauthenticatedPerMinute: 60,
+      trustProxy: false,
       logLevel: 'info',
       production: false,
       operatorToken: null,
@@ -27,6 +32,14 @@ describe('loadConfig', () => {
   it('reads the retention sweep interval, one second at least', () => {
     expect(loadConfig({ RETENTION_SWEEP_INTERVAL_MS: '60000' }).retentionSweepIntervalMs).toBe(60_000)
     expect(() => loadConfig({ RETENTION_SWEEP_INTERVAL_MS: '10' })).toThrow(/RETENTION_SWEEP_INTERVAL_MS/)
+  })
+
+  it('reads the request and decompression limits; 0 turns a rate or ratio limit off', () => {
+    const c = loadConfig({ RATE_LIMIT_PER_MINUTE: '0', RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: '5', MAX_GZIP_RATIO: '0', MAX_DECOMPRESSED_BYTES: '1000' })
+    expect(c).toMatchObject({ rateLimitPerMinute: 0, rateLimitUnauthenticatedPerMinute: 5, maxGzipRatio: 0, maxDecompressedBytes: 1000 })
+    expect(() => loadConfig({ RATE_LIMIT_PER_MINUTE: '-1' })).toThrow(/RATE_LIMIT_PER_MINUTE/)
+    expect(() => loadConfig({ MAX_DECOMPRESSED_BYTES: '0' })).toThrow(/MAX_DECOMPRESSED_BYTES/)
+    expect([undefined, 'false', 'true', '2', 'loopback, 10.0.0.0/8'].map((v) => loadConfig({ TRUST_PROXY: v }).trustProxy)).toEqual([false, false, true, 2, 'loopback, 10.0.0.0/8'])
   })
 
   it('requires a long operator token when one is set', () => {
