@@ -1,12 +1,12 @@
 import { isUuid } from '../store/rules.js'
-import { bool, count, digest, firstItems, id, int, member, text, time } from './summary-values.js'
+import { bool, count, digest, firstItems, id, int, length, member, text, time } from './summary-values.js'
 
 /**
  * What the audit log keeps of each mutation: an allow-list, one entry per mutation of the schema
  * (test/unit/audit/operation-summaries.test.ts fails for a mutation without one, so every new
  * mutation gets a decision). Kept: ids, names, flags, counts, sizes, SHA-256 of large text. Never
  * kept: API keys (createTenant and createApiKey return one), key hashes, uploaded files, YAML,
- * host inventories or fixture logs. `result` is the resolver's value, present only on success.
+ * host inventories, fixture logs or detection comments. `result` is the resolver's value, present only on success.
  */
 
 type Args = Record<string, unknown>
@@ -78,6 +78,13 @@ export const OPERATION_AUDITS = {
     }),
   },
   deleteUpload: byId,
+  // Triage: ids, the status and assignee set, and a comment's length — never its text.
+  setDetectionStatus: {
+    summarise: (a) => ({ id: id(a.id), status: text(a.status, 30), commentLength: a.comment === null || a.comment === undefined ? undefined : length(a.comment) }),
+  },
+  // null unassigns, and is recorded as such.
+  assignDetection: { summarise: (a) => ({ id: id(a.id), assignee: a.assignee === null ? null : text(a.assignee, 200) }) },
+  addDetectionComment: { summarise: (a, r) => ({ id: id(a.id), commentLength: length(a.body), commentId: id(member(r, 'id')) }) },
 } satisfies Record<string, OperationAudit>
 
 export type AuditedOperation = keyof typeof OPERATION_AUDITS

@@ -39,6 +39,9 @@ export function digest(v: unknown): { bytes: number; sha256: string } | undefine
 
 export const count = (v: unknown): number | undefined => (Array.isArray(v) ? v.length : undefined)
 
+/** The length in characters (code points) of a text that is itself never stored, e.g. a comment. */
+export const length = (v: unknown): number | undefined => (typeof v === 'string' ? [...v].length : undefined)
+
 /** The first items of a list, each read with `read`. */
 export function firstItems<T>(v: unknown, read: (item: unknown) => T | undefined): T[] | undefined {
   if (!Array.isArray(v)) return undefined

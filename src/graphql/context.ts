@@ -25,12 +25,15 @@ export interface RequestContext {
   principal: Principal | OperatorPrincipal | null
 }
 
-/** What each role may do. `ingest` keys only send logs (and see their status); keys, tenant settings and the audit log are admin business. */
-export type Permission = 'read' | 'write-rules' | 'upload' | 'manage-keys' | 'manage-settings' | 'audit'
+/**
+ * What each role may do. `ingest` keys only send logs (and see their status); keys, tenant settings and the audit log are admin business.
+ * `triage`: change a detection's status and assignee, and comment on it.
+ */
+export type Permission = 'read' | 'write-rules' | 'upload' | 'triage' | 'manage-keys' | 'manage-settings' | 'audit'
 
 const GRANTS: Record<ApiKeyRole, readonly Permission[]> = {
-  admin: ['read', 'write-rules', 'upload', 'manage-keys', 'manage-settings', 'audit'],
-  analyst: ['read', 'write-rules', 'upload'],
+  admin: ['read', 'write-rules', 'upload', 'triage', 'manage-keys', 'manage-settings', 'audit'],
+  analyst: ['read', 'write-rules', 'upload', 'triage'],
   ingest: ['upload'],
   reader: ['read'],
 }

@@ -23,7 +23,7 @@ export const resolvers = {
   JSON: JsonScalar,
   Upload: GraphQLUpload,
   Query: { ...ruleResolvers.Query, ...ruleLabResolvers.Query, ...uploadResolvers.Query, ...detectionResolvers.Query, ...hostResolvers.Query, ...tenantResolvers.Query, ...auditLogResolvers.Query },
-  Mutation: { ...ruleResolvers.Mutation, ...ruleLabResolvers.Mutation, ...uploadResolvers.Mutation, ...hostResolvers.Mutation, ...tenantResolvers.Mutation },
+  Mutation: { ...ruleResolvers.Mutation, ...ruleLabResolvers.Mutation, ...uploadResolvers.Mutation, ...detectionResolvers.Mutation, ...hostResolvers.Mutation, ...tenantResolvers.Mutation },
   Rule: { ...ruleResolvers.Rule, ...ruleLabResolvers.Rule },
   LogUpload: uploadResolvers.LogUpload,
   Detection: detectionResolvers.Detection,

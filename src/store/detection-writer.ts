@@ -4,6 +4,12 @@ import type pg from 'pg'
  * Writes what one upload contributed to the tenant's grouped detections, inside the caller's
  * transaction. A detection's totals are always recomputed from its contributions, so writing the
  * same upload again (a retried job, a re-parse) replaces rather than adds.
+ *
+ * Triage status (see store/detection-triage.ts) when an upload adds events to a detection:
+ * CLOSED_TRUE_POSITIVE is reopened to NEW (the activity a SOC confirmed as malicious is happening
+ * again), with a comment by `watchpost` naming the upload and its event count; the assignee stays.
+ * CLOSED_FALSE_POSITIVE stays closed (benign activity recurring is what "false positive" means),
+ * as do NEW and ACKNOWLEDGED; counts and times are updated in every case.
  */
 
 export interface DetectionContributionInput {
@@ -68,7 +74,33 @@ export async function writeContributions(
   )
   await writeRiskEvents(client, tenantId, uploadId, rows, detectionIds)
   await recomputeDetections(client, detectionIds)
+  await reopenClosedTruePositives(client, tenantId, uploadId, detectionIds, rows.map((r) => r.count))
   return rows.length
+}
+
+/** Reopens the touched detections closed as true positives (locked above), each with a comment saying why. */
+async function reopenClosedTruePositives(client: pg.ClientBase, tenantId: string, uploadId: string, detectionIds: string[], counts: number[]): Promise<void> {
+  const { rows } = await client.query<{ id: string }>(
+    `UPDATE detections SET status = 'NEW', status_changed_at = now()
+     WHERE id = ANY($1::uuid[]) AND tenant_id = $2 AND status = 'CLOSED_TRUE_POSITIVE' RETURNING id`,
+    [detectionIds, tenantId],
+  )
+  if (rows.length === 0) return
+  const added = new Map<string, number>()
+  detectionIds.forEach((id, i) => added.set(id, (added.get(id) ?? 0) + counts[i]!))
+  const reopened = rows.map((r) => r.id)
+  await client.query(
+    `INSERT INTO detection_comments (tenant_id, detection_id, author, author_key_id, body, created_at)
+     SELECT $1, d, 'watchpost', NULL, b, clock_timestamp() FROM unnest($2::uuid[], $3::text[]) AS t(d, b)`,
+    [
+      tenantId,
+      reopened,
+      reopened.map((id) => {
+        const n = added.get(id) ?? 0
+        return `Reopened: upload ${uploadId} added ${n} event${n === 1 ? '' : 's'} after this detection was closed as a true positive.`
+      }),
+    ],
+  )
 }
 
 async function writeRiskEvents(

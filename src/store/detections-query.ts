@@ -4,6 +4,8 @@ import { isUuid } from './rules.js'
 
 /** Reads grouped detections, newest lastTime first, with keyset pagination. */
 
+export type DetectionStatus = 'NEW' | 'ACKNOWLEDGED' | 'CLOSED_TRUE_POSITIVE' | 'CLOSED_FALSE_POSITIVE'
+
 export interface DetectionRecord {
   id: string
   ruleId: string
@@ -12,6 +14,9 @@ export interface DetectionRecord {
   count: number
   firstTime: Date | null
   lastTime: Date | null
+  status: DetectionStatus
+  assignee: string | null
+  statusChangedAt: Date
 }
 
 export interface DetectionQuery {
@@ -21,6 +26,12 @@ export interface DetectionQuery {
   user?: string | null
   from?: Date | null
   to?: Date | null
+  /** Any of these statuses. */
+  status?: DetectionStatus[] | null
+  /** Exact, case-insensitive. */
+  assignee?: string | null
+  /** true: assigned only; false: unassigned only. */
+  assigned?: boolean | null
   first: number
   after?: string | null
 }
@@ -31,7 +42,7 @@ export interface DetectionPage {
   totalCount: number
 }
 
-interface Row {
+export interface DetectionRow {
   id: string
   rule_id: string
   rule_revision: number
@@ -39,6 +50,27 @@ interface Row {
   count: string
   first_time: Date | null
   last_time: Date | null
+  status: DetectionStatus
+  assignee: string | null
+  status_changed_at: Date
+}
+
+/** The columns of a DetectionRow, for every query that reads detections. */
+export const DETECTION_COLUMNS = 'id, rule_id, rule_revision, fields, count, first_time, last_time, status, assignee, status_changed_at'
+
+export function detectionRecord(r: DetectionRow): DetectionRecord {
+  return {
+    id: r.id,
+    ruleId: r.rule_id,
+    ruleRevision: r.rule_revision,
+    fields: r.fields,
+    count: Number(r.count),
+    firstTime: r.first_time,
+    lastTime: r.last_time,
+    status: r.status,
+    assignee: r.assignee,
+    statusChangedAt: r.status_changed_at,
+  }
 }
 
 function whereClause(q: DetectionQuery): { sql: string; params: unknown[] } {
@@ -53,6 +85,9 @@ function whereClause(q: DetectionQuery): { sql: string; params: unknown[] } {
   if (q.user != null) add("lower(fields->>'user') = lower($?)", q.user)
   if (q.from) add('last_time >= $?', q.from)
   if (q.to) add('first_time <= $?', q.to)
+  if (q.status) add('status = ANY($?::"DetectionStatus"[])', q.status)
+  if (q.assignee != null) add('lower(assignee) = lower($?)', q.assignee.trim())
+  if (q.assigned != null) parts.push(q.assigned ? 'assignee IS NOT NULL' : 'assignee IS NULL')
   return { sql: parts.join(' AND '), params }
 }
 
@@ -67,8 +102,8 @@ export async function queryDetections(pool: pg.Pool, q: DetectionQuery): Promise
   }
   params.push(q.first + 1)
   const [page, total] = await Promise.all([
-    pool.query<Row>(
-      `SELECT id, rule_id, rule_revision, fields, count, first_time, last_time FROM detections
+    pool.query<DetectionRow>(
+      `SELECT ${DETECTION_COLUMNS} FROM detections
        WHERE ${where.sql}${keyset} ORDER BY last_time DESC, id DESC LIMIT $${params.length}`,
       params,
     ),
@@ -78,7 +113,7 @@ export async function queryDetections(pool: pg.Pool, q: DetectionQuery): Promise
   return {
     records: rows.map((r) => ({
       cursor: encodeCursor(String(r.last_time?.getTime() ?? 0), r.id),
-      record: { id: r.id, ruleId: r.rule_id, ruleRevision: r.rule_revision, fields: r.fields, count: Number(r.count), firstTime: r.first_time, lastTime: r.last_time },
+      record: detectionRecord(r),
     })),
     hasNextPage: page.rows.length > q.first,
     totalCount: Number(total.rows[0]!.n),

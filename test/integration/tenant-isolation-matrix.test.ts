@@ -63,6 +63,9 @@ const CASES: Record<string, Case> = {
   setRuleFixtures: { doc: (i) => `mutation { setRuleFixtures(id: "${i.rule}", fixtures: []) { id } }`, expect: 'NOT_FOUND' },
   uploadLogs: { doc: () => '{ __typename }', expect: 'NO_DATA' }, // takes a file, not an id: see the multipart tests
   deleteUpload: { doc: (i) => `mutation { deleteUpload(id: "${i.upload}") }`, expect: 'NOT_FOUND' },
+  setDetectionStatus: { doc: (i) => `mutation { setDetectionStatus(id: "${i.detection}", status: CLOSED_FALSE_POSITIVE, comment: "b was here") { id status } }`, expect: 'NOT_FOUND' },
+  assignDetection: { doc: (i) => `mutation { assignDetection(id: "${i.detection}", assignee: "mallory") { id assignee } }`, expect: 'NOT_FOUND' },
+  addDetectionComment: { doc: (i) => `mutation { addDetectionComment(id: "${i.detection}", body: "b was here") { id } }`, expect: 'NOT_FOUND' },
 }
 
 describe('tenant isolation matrix (generated from the schema)', () => {
@@ -112,5 +115,7 @@ describe('tenant isolation matrix (generated from the schema)', () => {
   it('leaves tenant A’s data intact after all of that', async () => {
     const res = await graphql<any>(svc.url, keyA, `{ rule(id: "${a.rule}") { enabled } upload(id: "${a.upload}") { status } detections { totalCount } apiKeys { revokedAt } tenant { retentionDays } }`)
     expect(res.data).toEqual({ rule: { enabled: true }, upload: { status: 'SUCCEEDED_WITH_ERRORS' }, detections: { totalCount: 4 }, apiKeys: [{ revokedAt: null }], tenant: { retentionDays: null } })
+    const triage = await graphql<any>(svc.url, keyA, '{ detections { edges { node { status assignee comments { id } } } } }')
+    expect(triage.data.detections.edges.map((e: any) => e.node)).toEqual(Array.from({ length: 4 }, () => ({ status: 'NEW', assignee: null, comments: [] })))
   })
 })

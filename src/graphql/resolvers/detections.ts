@@ -1,11 +1,16 @@
 import { ctime, lookupTechniques, type RuleDefinition } from '../../detection/index.js'
 import { pageSize } from '../../store/cursor.js'
-import { queryDetections, riskEventsOfDetection, type DetectionRecord } from '../../store/detections-query.js'
+import { InvalidInputError } from '../../errors.js'
+import { addDetectionComment, assignDetection, commentsOfDetection, setDetectionStatus } from '../../store/detection-triage.js'
+import { queryDetections, riskEventsOfDetection, type DetectionRecord, type DetectionStatus } from '../../store/detections-query.js'
 import { queryRiskObjects, type RiskObjectRecord } from '../../store/risk-query.js'
 import type { RuleRow } from '../../store/rules.js'
 import { requireTenant, type RequestContext } from '../context.js'
 
-/** Detections, risk objects and ATT&CK summaries: read-only views over what the workers wrote. */
+/**
+ * Detections, risk objects and ATT&CK summaries: views over what the workers wrote; and the
+ * detections' triage (status, assignee, comments), which analyst and admin keys change.
+ */
 
 interface DetectionFilterArgs {
   ruleId?: string | null
@@ -14,6 +19,9 @@ interface DetectionFilterArgs {
   from?: Date | null
   to?: Date | null
   mitreTechnique?: string | null
+  status?: DetectionStatus[] | null
+  assignee?: string | null
+  assigned?: boolean | null
 }
 
 type DetectionParent = DetectionRecord & { tenantId: string }
@@ -56,7 +64,19 @@ export const detectionResolvers = {
       const filter = args.filter ?? {}
       const first = pageSize(args.first, 50, 500)
       const ruleIds = filter.mitreTechnique ? ruleIdsForFilter(await rulesById(ctx, tenantId), filter) : filter.ruleId ? [filter.ruleId] : null
-      const page = await queryDetections(ctx.deps.pool, { tenantId, ruleIds, dest: filter.dest, user: filter.user, from: filter.from, to: filter.to, first, after: args.after })
+      const page = await queryDetections(ctx.deps.pool, {
+        tenantId,
+        ruleIds,
+        dest: filter.dest,
+        user: filter.user,
+        from: filter.from,
+        to: filter.to,
+        status: filter.status,
+        assignee: filter.assignee,
+        assigned: filter.assigned,
+        first,
+        after: args.after,
+      })
       return {
         edges: page.records.map((r) => ({ cursor: r.cursor, node: { ...r.record, tenantId } })),
         pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.records.at(-1)?.cursor ?? null },
@@ -94,8 +114,25 @@ export const detectionResolvers = {
         .sort((a, b) => b.detectionCount - a.detectionCount || a.id.localeCompare(b.id))
     },
   },
+  Mutation: {
+    setDetectionStatus: async (_: unknown, args: { id: string; status: DetectionStatus; comment?: string | null }, ctx: RequestContext): Promise<DetectionParent> => {
+      const { tenantId, keyId } = requireTenant(ctx, 'triage')
+      return { ...(await setDetectionStatus(ctx.deps.pool, { tenantId, keyId }, args.id, args.status, args.comment)), tenantId }
+    },
+    assignDetection: async (_: unknown, args: { id: string; assignee?: string | null }, ctx: RequestContext): Promise<DetectionParent> => {
+      const { tenantId } = requireTenant(ctx, 'triage')
+      // An omitted argument must not silently unassign.
+      if (args.assignee === undefined) throw new InvalidInputError('assignee is required: an analyst (e.g. a name or e-mail), or null to unassign', { field: 'assignee' })
+      return { ...(await assignDetection(ctx.deps.pool, tenantId, args.id, args.assignee)), tenantId }
+    },
+    addDetectionComment: (_: unknown, args: { id: string; body: string }, ctx: RequestContext) => {
+      const { tenantId, keyId } = requireTenant(ctx, 'triage')
+      return addDetectionComment(ctx.deps.pool, { tenantId, keyId }, args.id, args.body)
+    },
+  },
   Detection: {
     rule: (d: DetectionParent, _: unknown, ctx: RequestContext) => ruleOf(ctx, d.tenantId, d.ruleId),
+    comments: (d: DetectionParent, _: unknown, ctx: RequestContext) => commentsOfDetection(ctx.deps.pool, d.tenantId, d.id),
     firstTime: (d: DetectionParent) => (d.firstTime ? ctime(d.firstTime.getTime()) : null),
     lastTime: (d: DetectionParent) => (d.lastTime ? ctime(d.lastTime.getTime()) : null),
     firstSeen: (d: DetectionParent) => d.firstTime,

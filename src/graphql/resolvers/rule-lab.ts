@@ -24,7 +24,19 @@ export const ruleLabResolvers = {
       const e = await explainDetection(ctx.deps, tenantId, args.id)
       const d = await ctx.deps.prisma.detection.findFirstOrThrow({ where: { id: e.detectionId, tenantId } })
       return {
-        detection: { id: d.id, ruleId: d.ruleId, ruleRevision: d.ruleRevision, fields: d.fields, count: Number(d.count), firstTime: d.firstTime, lastTime: d.lastTime, tenantId },
+        detection: {
+          id: d.id,
+          ruleId: d.ruleId,
+          ruleRevision: d.ruleRevision,
+          fields: d.fields,
+          count: Number(d.count),
+          firstTime: d.firstTime,
+          lastTime: d.lastTime,
+          status: d.status,
+          assignee: d.assignee,
+          statusChangedAt: d.statusChangedAt,
+          tenantId,
+        },
         event: e.event,
         terms: e.terms,
       }

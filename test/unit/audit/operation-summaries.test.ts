@@ -24,7 +24,7 @@ const operations = Object.keys(OPERATION_AUDITS) as AuditedOperation[]
 const SECRET_KEY = 'wp_abcdefghij_SECRETsecretSECRETsecretSECRETsecret42'
 const KEY_HASH = createHash('sha256').update(SECRET_KEY).digest('hex')
 /** Arguments that carry documents or files: their text must never reach a record. */
-const BODY_ARGUMENTS = new Set(['yaml', 'data', 'log'])
+const BODY_ARGUMENTS = new Set(['yaml', 'data', 'log', 'body', 'comment'])
 const BODY = 'BODY-' + 'line of a log or YAML document\n'.repeat(3000)
 const LONG = 'n'.repeat(10_000)
 const UUID = '6f1c2b0e-4d3a-4b5c-8d7e-9f0a1b2c3d4e'
