@@ -1,6 +1,7 @@
 import { UnrecoverableError, Worker } from 'bullmq'
 import type pg from 'pg'
 import type { Logger } from 'pino'
+import { withSystemScope } from '../src/db/db-scope.js'
 import { createMaintenanceQueue, MAINTENANCE_QUEUE, RETENTION_SWEEP, scheduleRetentionSweep } from '../src/queue/maintenance-queue.js'
 import { redisConnection } from '../src/queue/queues.js'
 import { purgeExpired } from '../src/store/retention.js'
@@ -43,9 +44,13 @@ export async function startMaintenance(opts: MaintenanceOptions): Promise<Runnin
   }
 }
 
-/** One sweep, logged per tenant with a retention period (what was purged, and up to when). */
+/**
+ * One sweep, logged per tenant with a retention period (what was purged, and up to when). It runs
+ * in the system scope of row-level security (db-scope.ts): it reads every tenant's period, and each
+ * of its statements names the tenant it purges.
+ */
 async function runRetentionSweep(pool: pg.Pool, log: Logger): Promise<{ tenants: number; processEvents: number; riskEvents: number; uploadChunks: number }> {
-  const purged = await purgeExpired(pool, new Date())
+  const purged = await withSystemScope(() => purgeExpired(pool, new Date()))
   for (const p of purged) {
     log.info(
       { tenantId: p.tenantId, tenant: p.tenantName, retentionDays: p.retentionDays, cutoff: p.cutoff.toISOString(), processEvents: p.processEvents, riskEvents: p.riskEvents, uploads: p.uploads, uploadChunks: p.uploadChunks, rawBytes: p.rawBytes },

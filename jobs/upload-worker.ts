@@ -2,6 +2,7 @@ import { UnrecoverableError, Worker } from 'bullmq'
 import type pg from 'pg'
 import type { Logger } from 'pino'
 import type { PrismaClient } from '../src/db/prisma.js'
+import { withTenantScope } from '../src/db/db-scope.js'
 import { processMemoryGovernor } from '../src/runtime/memory-governor.js'
 import { UPLOAD_QUEUE, redisConnection, type ProcessUploadJob } from '../src/queue/queues.js'
 import { markUploadFailed, processUpload, type GzipLimits } from './process-upload.js'
@@ -24,7 +25,8 @@ export function startUploadWorker(opts: UploadWorkerOptions): Worker<ProcessUplo
       const log = opts.log.child({ jobId: job.id, uploadId: job.data.uploadId, tenantId: job.data.tenantId, attempt: job.attemptsMade + 1 })
       log.info('upload job started')
       const collectionsBefore = processMemoryGovernor().collections
-      const result = await processUpload({ pool: opts.pool, prisma: opts.prisma, gzipLimits: opts.gzipLimits }, job.data.uploadId, job.data.tenantId)
+      // Row-level security: the job sees its own tenant's rows only.
+      const result = await withTenantScope(job.data.tenantId, () => processUpload({ pool: opts.pool, prisma: opts.prisma, gzipLimits: opts.gzipLimits }, job.data.uploadId, job.data.tenantId))
       // Collections forced to keep memory bounded (shared with concurrent jobs): a sign of how much garbage the job made.
       const gcCollections = processMemoryGovernor().collections - collectionsBefore
       log.info({ status: result.status, events: result.stats.events, detectionRows: result.detectionRows, gcCollections }, 'upload job finished')
@@ -36,7 +38,7 @@ export function startUploadWorker(opts: UploadWorkerOptions): Worker<ProcessUplo
     if (!job) return
     const final = err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1)
     opts.log.warn({ jobId: job.id, uploadId: job.data.uploadId, err: err.message, final }, 'upload job failed')
-    if (final) markUploadFailed(opts.pool, job.data.uploadId, err.message).catch(() => {})
+    if (final) withTenantScope(job.data.tenantId, () => markUploadFailed(opts.pool, job.data.uploadId, err.message)).catch(() => {})
   })
   worker.on('error', (err) => opts.log.error({ err: err.message }, 'worker error'))
   return worker

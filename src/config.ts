@@ -11,6 +11,15 @@ const nonNegativeInt = z.coerce.number().int().min(0)
 
 const schema = z.object({
   DATABASE_URL: z.string().url().default('postgresql://postgres@127.0.0.1:5432/watchpost'),
+  /**
+   * Role the service's connections switch to, so that Postgres row-level security applies to them
+   * (created by `watchpost migrate`). "none" keeps the login user — only for a login that is
+   * itself such a role.
+   */
+  DATABASE_APP_ROLE: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+    .default('watchpost_app'),
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
   PORT: port.default(4000),
   HOST: z.string().default('0.0.0.0'),
@@ -39,6 +48,8 @@ const schema = z.object({
 
 export type Config = Readonly<{
   databaseUrl: string
+  /** Null: keep the login user. */
+  databaseAppRole: string | null
   redisUrl: string
   port: number
   host: string
@@ -76,6 +87,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const c = parsed.data
   return Object.freeze({
     databaseUrl: c.DATABASE_URL,
+    databaseAppRole: c.DATABASE_APP_ROLE === 'none' ? null : c.DATABASE_APP_ROLE,
     redisUrl: c.REDIS_URL,
     port: c.PORT,
     host: c.HOST,

@@ -1,3 +1,4 @@
+import { withSystemScope, withTenantScope } from '../db/db-scope.js'
 import type { PrismaClient } from '../db/prisma.js'
 import { insertAuditEvents } from '../store/audit-events.js'
 import type { AuditEventInput } from './audit-event.js'
@@ -17,7 +18,12 @@ export interface AuditFailureLog {
  */
 export async function recordAuditEvents(prisma: PrismaClient, log: AuditFailureLog, events: AuditEventInput[]): Promise<boolean> {
   try {
-    await insertAuditEvents(prisma, events)
+    for (const [tenantId, group] of byTenant(events)) {
+      // Row-level security: each tenant's events are written in that tenant's scope, whatever the
+      // caller's (a refused key's request has none); events of no tenant are the operator's.
+      const write = (): Promise<void> => insertAuditEvents(prisma, group)
+      await (tenantId === null ? withSystemScope(write) : withTenantScope(tenantId, write))
+    }
     return true
   } catch (err) {
     const lost = events.map((e) => ({ operation: e.operation, outcome: e.outcome, tenantId: e.tenantId, actorKeyId: e.actorKeyId, actorRole: e.actorRole }))
@@ -33,4 +39,10 @@ export async function recordAuditEvents(prisma: PrismaClient, log: AuditFailureL
 function errorWithoutData(err: unknown): { name: string; code?: unknown; message?: string } {
   if (!(err instanceof Error)) return { name: typeof err }
   return { name: err.name, code: (err as { code?: unknown }).code, message: err.message }
+}
+
+function byTenant(events: AuditEventInput[]): Map<string | null, AuditEventInput[]> {
+  const groups = new Map<string | null, AuditEventInput[]>()
+  for (const e of events) groups.set(e.tenantId, [...(groups.get(e.tenantId) ?? []), e])
+  return groups
 }

@@ -74,6 +74,9 @@ export interface MigrateResult {
 export async function migrate(client: pg.ClientBase, migrations: Migration[]): Promise<MigrateResult> {
   await client.query('SELECT pg_advisory_lock($1)', [LOCK_ID])
   try {
+    // Migrations may move data of every tenant; row-level security must not hide it from them
+    // when the migrating user is the tables' owner rather than a superuser.
+    await client.query("SELECT set_config('watchpost.system', 'on', false)")
     await client.query(LEDGER)
     const { rows } = await client.query<{ migration_name: string; checksum: string; finished_at: Date | null }>(
       'SELECT migration_name, checksum, finished_at FROM "_prisma_migrations" WHERE rolled_back_at IS NULL',

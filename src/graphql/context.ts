@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import type { Queue } from 'bullmq'
 import type pg from 'pg'
 import type { Config } from '../config.js'
+import { setRequestScope, withSystemScope } from '../db/db-scope.js'
 import type { PrismaClient } from '../db/prisma.js'
 import { ForbiddenError, UnauthenticatedError } from '../errors.js'
 import type { ProcessUploadJob } from '../queue/queues.js'
@@ -40,13 +41,24 @@ const GRANTS: Record<ApiKeyRole, readonly Permission[]> = {
 
 const isOperator = (p: RequestContext['principal']): p is OperatorPrincipal => p !== null && 'operator' in p
 
-/** Reads `Authorization: Bearer <key>`; a missing header gives an anonymous context. */
+/**
+ * Reads `Authorization: Bearer <key>`; a missing header gives an anonymous context. Also scopes
+ * the rest of the request's database access to the caller (db/db-scope.ts): its tenant, every
+ * tenant for the operator, none for an anonymous caller.
+ */
 export async function principalFromHeader(deps: AppDeps, header: string | undefined): Promise<Principal | OperatorPrincipal | null> {
+  const principal = await identify(deps, header)
+  setRequestScope(principal === null ? null : isOperator(principal) ? { kind: 'system' } : { kind: 'tenant', tenantId: principal.tenantId })
+  return principal
+}
+
+async function identify(deps: AppDeps, header: string | undefined): Promise<Principal | OperatorPrincipal | null> {
   if (!header) return null
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header)
   if (!m) throw new UnauthenticatedError('the Authorization header must be "Bearer <api key>"')
   if (deps.config.operatorToken !== null && matchesSecret(m[1]!, deps.config.operatorToken)) return { operator: true }
-  return authenticateApiKey(deps.prisma, m[1]!, new Date())
+  // A key is found by its prefix before its tenant is known.
+  return withSystemScope(() => authenticateApiKey(deps.prisma, m[1]!, new Date()))
 }
 
 /** Constant-time comparison of a presented secret with the configured one (hashes equalise lengths). */

@@ -1,16 +1,18 @@
 import type { ApolloServer } from '@apollo/server'
 import { expressMiddleware } from '@as-integrations/express5'
 import express from 'express'
+import { GraphQLError } from 'graphql'
 import type { Logger } from 'pino'
-import { PayloadTooLargeError } from '../errors.js'
+import { DomainError, PayloadTooLargeError } from '../errors.js'
 import { recordRefusedMutation } from '../graphql/audit-refused-key.js'
 import { principalFromHeader, type AppDeps, type RequestContext } from '../graphql/context.js'
 import type { RateLimiter } from '../rate-limit/redis-rate-limiter.js'
-import { sendGraphQLError } from './error-response.js'
+import { httpStatusOf, sendGraphQLError } from './error-response.js'
 import { graphqlUploads } from './graphql-uploads.js'
 import { healthRouter } from './health-route.js'
 import { rateLimit } from './rate-limit.js'
 import { refuseNulText } from './refuse-nul-text.js'
+import { requestScope } from './request-scope.js'
 import { uploadsRouter } from './uploads-route.js'
 
 /** Largest JSON body of a GraphQL request; log files go as uploads (multipart or POST /v1/uploads). */
@@ -32,6 +34,8 @@ export function createApp(deps: AppDeps, apollo: ApolloServer<RequestContext>, l
     graphqlUploads(deps),
     express.json({ limit: MAX_JSON_BODY_BYTES }),
     refuseNulText,
+    // After the body parsers: their stream callbacks would not carry the request's scope.
+    requestScope,
     expressMiddleware(apollo, {
       context: async ({ req }) => {
         try {
@@ -39,6 +43,8 @@ export function createApp(deps: AppDeps, apollo: ApolloServer<RequestContext>, l
         } catch (err) {
           // No plugin sees a request whose context failed: a refused key's mutation is audited here.
           await recordRefusedMutation(deps, log, err, req.body)
+          // Apollo answers a failed context with HTTP 500 unless the error names a status.
+          if (err instanceof DomainError) throw new GraphQLError(err.message, { originalError: err, extensions: { http: { status: httpStatusOf(err) } } })
           throw err
         }
       },

@@ -12,6 +12,9 @@ const STATUS: Record<ErrorCode, number> = {
   RATE_LIMITED: 429,
 }
 
+/** The HTTP status for a domain error's code. */
+export const httpStatusOf = (err: DomainError): number => STATUS[err.code]
+
 export function sendError(res: Response, err: unknown, onInternal: (err: unknown) => void): void {
   if (res.headersSent) {
     res.destroy()

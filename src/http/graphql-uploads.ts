@@ -1,5 +1,6 @@
 import type { RequestHandler } from 'express'
 import graphqlUploadExpress from 'graphql-upload/graphqlUploadExpress.mjs'
+import { withTenantScope } from '../db/db-scope.js'
 import type { AppDeps } from '../graphql/context.js'
 import { tenantUploadLimit } from '../store/tenant-limits.js'
 import { callerOf } from './caller.js'
@@ -15,7 +16,8 @@ export function graphqlUploads(deps: AppDeps): RequestHandler {
     let maxFileSize = deps.config.maxUploadBytes
     try {
       const caller = await callerOf(deps, req)
-      if (caller !== null && 'tenantId' in caller) maxFileSize = await tenantUploadLimit(deps.pool, caller.tenantId, maxFileSize)
+      // Before the request's own scope opens (after the body parsers): scoped here explicitly.
+      if (caller !== null && 'tenantId' in caller) maxFileSize = await withTenantScope(caller.tenantId, () => tenantUploadLimit(deps.pool, caller.tenantId, maxFileSize))
     } catch {
       // A failed authentication is answered by the GraphQL context, as for any other request.
     }

@@ -1,6 +1,7 @@
 import { Router, type Request } from 'express'
 import type { Logger } from 'pino'
 import { NotFoundError } from '../errors.js'
+import { requestScope } from './request-scope.js'
 import { principalFromHeader, requireTenant, type AppDeps, type RequestContext } from '../graphql/context.js'
 import { acceptUpload, parseFormatName } from '../services/receive-upload.js'
 import { findUpload, type UploadRow } from '../store/uploads-query.js'
@@ -41,6 +42,7 @@ const param = (req: Request, name: string): string | undefined => {
 
 export function uploadsRouter(deps: AppDeps, log: Logger): Router {
   const router = Router()
+  router.use(requestScope)
   router.post('/v1/uploads', async (req, res) => {
     // Audited like the uploadLogs mutation: the record is written before the answer is sent.
     let caller: RequestContext['principal'] = null

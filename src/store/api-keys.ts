@@ -47,7 +47,7 @@ export async function authenticateApiKey(prisma: PrismaClient, presented: string
   const denied = new UnauthenticatedError('invalid or expired API key')
   const m = KEY_SHAPE.exec(presented)
   if (!m) throw denied
-  const row = await prisma.apiKey.findUnique({ where: { prefix: m[1]! }, include: { tenant: true } })
+  const row = await prisma.apiKey.findFirst({ where: { prefix: m[1]! }, include: { tenant: true } })
   const expected = row ? Buffer.from(row.hash, 'hex') : sha256('')
   const matches = timingSafeEqual(sha256(presented), expected)
   if (!row) throw denied

@@ -92,7 +92,7 @@ type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0]
  */
 async function upsertRuleRevision(tx: Tx, tenantId: string, rule: RuleDefinition): Promise<RuleRow> {
   const definition = rule as unknown as Prisma.InputJsonValue
-  const existing = await tx.rule.findUnique({ where: { tenantId_escuId: { tenantId, escuId: rule.id } } })
+  const existing = await tx.rule.findFirst({ where: { tenantId, escuId: rule.id } })
   if (existing && existing.yaml === rule.yaml) return existing
   const revision = existing ? existing.revision + 1 : 1
   const data = { name: rule.name, version: rule.version ?? null, yaml: rule.yaml, definition, revision }

@@ -17,7 +17,7 @@ export async function createTenant(prisma: PrismaClient, name: string): Promise<
   if (!NAME.test(name)) {
     throw new InvalidInputError('tenant name must be 1-100 characters: letters, digits, space, ".", "_", "-"', { field: 'name' })
   }
-  const existing = await prisma.tenant.findUnique({ where: { name } })
+  const existing = await prisma.tenant.findFirst({ where: { name } })
   if (existing) throw new ConflictError(`a tenant named "${name}" already exists`, { field: 'name' })
   const tenant = await prisma.tenant.create({ data: { name } })
   const { key } = await createApiKey(prisma, { tenantId: tenant.id, name: 'initial admin key', role: 'admin' })
@@ -30,7 +30,7 @@ export async function listTenants(prisma: PrismaClient) {
 
 /** Suspends or resumes a tenant: a suspended tenant's keys stop working, its data stays. */
 export async function setTenantStatus(prisma: PrismaClient, id: string, status: 'ACTIVE' | 'SUSPENDED') {
-  const tenant = isUuid(id) ? await prisma.tenant.findUnique({ where: { id } }) : null
+  const tenant = isUuid(id) ? await prisma.tenant.findFirst({ where: { id } }) : null
   if (!tenant) throw new NotFoundError('Tenant', id)
   return prisma.tenant.update({ where: { id }, data: { status } })
 }

@@ -73,7 +73,7 @@ export async function measureWorkerMemory(gb: number): Promise<WorkerMemoryResul
   await client.connect()
   await migrate(client, await loadMigrations())
   await client.end()
-  const pool = createPool(databaseUrl, 2)
+  const pool = createPool(databaseUrl, { max: 2 })
   const prisma = createPrisma(pool)
   const { tenant, apiKey } = await createTenant(prisma, 'bench')
   await enableBundledRules(prisma, tenant.id, null)

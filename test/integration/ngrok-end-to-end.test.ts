@@ -48,6 +48,9 @@ describe('ngrok rule end to end', () => {
     const forged = await graphql(svc.url, 'wp_0123456789_' + 'x'.repeat(32), '{ rules { id } }')
     expect(forged.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED')
     expect(JSON.stringify(forged)).not.toContain('x'.repeat(32))
+    // A refused key is HTTP 401, not a server error.
+    const res = await fetch(`${svc.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer wp_0123456789_' + 'x'.repeat(32) }, body: '{"query":"{ rules { id } }"}' })
+    expect(res.status).toBe(401)
   })
 
   it('imports the ESCU seed rule as written, with its RBA, ATT&CK and drilldowns', async () => {

@@ -23,7 +23,7 @@ export async function run(args: string[]): Promise<number> {
   const [sub, keyId] = positionals
   if (!values.tenant || !['create', 'list', 'revoke'].includes(sub ?? '')) throw new CliError(USAGE, 2)
   return withDatabase(async ({ prisma }) => {
-    const tenant = await prisma.tenant.findUnique({ where: { name: values.tenant } })
+    const tenant = await prisma.tenant.findFirst({ where: { name: values.tenant } })
     if (!tenant) throw new CliError(`no tenant named "${values.tenant}"`)
     return runSub(prisma, tenant.id, sub!, keyId, values)
   })

@@ -41,7 +41,7 @@ export async function run(args: string[]): Promise<number> {
       return 0
     }
     if (sub !== 'create') {
-      const tenant = await prisma.tenant.findUnique({ where: { name: name! } })
+      const tenant = await prisma.tenant.findFirst({ where: { name: name! } })
       if (!tenant) throw new CliError(`no tenant named "${name}"`)
       const operation = sub === 'delete' ? 'deleteTenant' : sub === 'suspend' ? 'suspendTenant' : 'resumeTenant'
       await audited<unknown>(prisma, { operation, tenantId: tenant.id, args: { id: tenant.id } }, () =>

@@ -23,7 +23,7 @@ export const tenantResolvers = {
     createTenant: async (_: unknown, args: { name: string }, ctx: RequestContext) => {
       requireOperator(ctx)
       const created = await createTenant(ctx.deps.prisma, args.name)
-      return { tenant: await ctx.deps.prisma.tenant.findUniqueOrThrow({ where: { id: created.tenant.id } }), apiKey: created.apiKey }
+      return { tenant: await ctx.deps.prisma.tenant.findFirstOrThrow({ where: { id: created.tenant.id } }), apiKey: created.apiKey }
     },
     suspendTenant: (_: unknown, args: { id: string }, ctx: RequestContext) => {
       requireOperator(ctx)

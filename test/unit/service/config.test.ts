@@ -5,6 +5,7 @@ describe('loadConfig', () => {
   it('defaults to the local services', () => {
     expect(loadConfig({})).toEqual({
       databaseUrl: 'postgresql://postgres@127.0.0.1:5432/watchpost',
+      databaseAppRole: 'watchpost_app',
       redisUrl: 'redis://127.0.0.1:6379',
       port: 4000,
       host: '0.0.0.0',
@@ -27,6 +28,12 @@ describe('loadConfig', () => {
     const c = loadConfig({ PORT: '8080', WORKER_CONCURRENCY: '4', NODE_ENV: 'production', REDIS_URL: '', QUEUE_PREFIX: 'tenant-x' })
     expect(c).toMatchObject({ port: 8080, workerConcurrency: 4, production: true, redisUrl: 'redis://127.0.0.1:6379', queuePrefix: 'tenant-x' })
     expect(Object.isFrozen(c)).toBe(true)
+  })
+
+  it('reads the application role; "none" keeps the login user; a name that is not an identifier is refused', () => {
+    expect(loadConfig({ DATABASE_APP_ROLE: 'tenant_app' }).databaseAppRole).toBe('tenant_app')
+    expect(loadConfig({ DATABASE_APP_ROLE: 'none' }).databaseAppRole).toBeNull()
+    expect(() => loadConfig({ DATABASE_APP_ROLE: 'x; DROP ROLE y' })).toThrow(/DATABASE_APP_ROLE/)
   })
 
   it('reads the retention sweep interval, one second at least', () => {
