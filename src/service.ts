@@ -19,29 +19,34 @@ import { createRedisRateLimiter, type RateLimiter } from './rate-limit/redis-rat
  */
 
 export interface RunningService {
+  /** What the API serves (`METHOD /path`, see http/routes.ts); empty without the API. */
+  routes: readonly string[]
   /** The API's base URL, when the API runs. */
   url: string | null
   close(): Promise<void>
 }
 
 export async function startService(config: Config, log: Logger, roles: { api: boolean; worker: boolean }): Promise<RunningService> {
-  const pool = createPool(config.databaseUrl, roles.api ? 20 : 10)
+  const pool = createPool(config.databaseUrl, { max: roles.api ? 20 : 10, appRole: config.databaseAppRole })
   const prisma = createPrisma(pool)
   const uploadQueue = createUploadQueue(config.redisUrl, config.queuePrefix)
   const deps: AppDeps = { config, pool, prisma, uploadQueue }
   let server: http.Server | null = null
+  let routes: string[] = []
   let stopApollo: (() => Promise<void>) | null = null
   let limiter: RateLimiter | null = null
   let worker: Worker | null = null
   let maintenance: RunningMaintenance | null = null
   if (roles.api) {
     // Loaded only by processes that serve HTTP: a worker needs neither Apollo nor Express.
-    const [{ createApolloServer }, { createApp }] = await Promise.all([import('./graphql/server.js'), import('./http/app.js')])
+    const [{ createApolloServer }, { createApp }, { describeRoutes }] = await Promise.all([import('./graphql/server.js'), import('./http/app.js'), import('./http/routes.js')])
     const apollo = createApolloServer({ production: config.production, log })
     await apollo.start()
     stopApollo = () => apollo.stop()
     limiter = createRedisRateLimiter({ redisUrl: config.redisUrl, prefix: config.queuePrefix, log })
-    server = http.createServer(createApp(deps, apollo, log, limiter))
+    const app = createApp(deps, apollo, log, limiter)
+    routes = describeRoutes(app)
+    server = http.createServer(app)
     server.listen(config.port, config.host)
     await once(server, 'listening')
   }
@@ -56,6 +61,7 @@ export async function startService(config: Config, log: Logger, roles: { api: bo
   log.info({ url, api: roles.api, worker: roles.worker }, 'watchpost started')
   return {
     url,
+    routes,
     async close() {
       if (server) {
         const closed = new Promise<void>((resolve) => server!.close(() => resolve()))

@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { readFixture } from '../helpers/fixtures.js'
+import { createTestTenant } from '../helpers/tenant.js'
+import { graphql, startTestService, type TestService } from '../helpers/test-service.js'
+import { waitForUpload } from '../helpers/uploads.js'
+
+// The HTTP endpoints' share of the tenant isolation matrix (the GraphQL operations have theirs in
+// tenant-isolation-matrix.test.ts). The list of endpoints is read from the running app's router,
+// so an endpoint added without a case here fails the first test.
+
+type Ids = { upload: string }
+const NOWHERE: Ids = { upload: '00000000-0000-4000-8000-000000000002' }
+
+type HttpCase =
+  /** Aimed at tenant A's ids with tenant B's key: 404, and the same answer as for ids that exist nowhere. */
+  | { kind: 'tenant'; request: (ids: Ids) => { method: string; path: string; body?: RequestInit["body"] } }
+  /** Serves no tenant data; `check` asserts what it does answer. */
+  | { kind: 'public'; request: () => { method: string; path: string } }
+  /** Covered elsewhere, with the reason. */
+  | { kind: 'elsewhere'; reason: string }
+
+const CASES: Record<string, HttpCase> = {
+  'GET /healthz': { kind: 'public', request: () => ({ method: 'GET', path: '/healthz' }) },
+  'GET /readyz': { kind: 'public', request: () => ({ method: 'GET', path: '/readyz' }) },
+  'GET /v1/uploads/:id': { kind: 'tenant', request: (i) => ({ method: 'GET', path: `/v1/uploads/${i.upload}` }) },
+  // Creates an upload of the caller's own tenant; there is no id of another tenant to aim at.
+  'POST /v1/uploads': { kind: 'elsewhere', reason: 'creates the caller’s own upload; checked below to land in tenant B only' },
+  'ALL /graphql': { kind: 'elsewhere', reason: 'every GraphQL operation has its case in tenant-isolation-matrix.test.ts' },
+  'ALL /v1/uploads': { kind: 'elsewhere', reason: 'middleware in front of the /v1/uploads routes (rate limits); the routes have their cases' },
+}
+
+describe('tenant isolation matrix for HTTP endpoints (generated from the router)', () => {
+  let svc: TestService
+  let keyA: string
+  let keyB: string
+  let a: Ids
+
+  beforeAll(async () => {
+    svc = await startTestService()
+    keyA = (await createTestTenant(svc.databaseUrl, 'http-a')).apiKey
+    keyB = (await createTestTenant(svc.databaseUrl, 'http-b')).apiKey
+    const res = await fetch(`${svc.url}/v1/uploads?fileName=a.xml`, { method: 'POST', headers: { authorization: `Bearer ${keyA}` }, body: readFixture('logs/sysmon/ngrok-synthetic.xml') })
+    expect(res.status).toBe(202)
+    const upload = ((await res.json()) as { upload: { id: string } }).upload.id
+    await waitForUpload(svc.url, keyA, upload)
+    a = { upload }
+  })
+  afterAll(async () => {
+    await svc?.close()
+  })
+
+  it('has a case for every endpoint the app serves', () => {
+    const routes = svc.service.routes
+    expect(routes).toContain('GET /v1/uploads/:id')
+    expect(routes.filter((r) => !(r in CASES)), 'endpoints without an isolation case').toEqual([])
+    expect(Object.keys(CASES).filter((c) => !routes.includes(c)), 'cases for endpoints that no longer exist').toEqual([])
+  })
+
+  const call = async (key: string, r: { method: string; path: string; body?: RequestInit["body"] }) => {
+    const res = await fetch(`${svc.url}${r.path}`, { method: r.method, headers: { authorization: `Bearer ${key}` }, body: r.body })
+    return { status: res.status, text: await res.text() }
+  }
+
+  it.each(Object.entries(CASES).filter(([, c]) => c.kind === 'tenant'))('%s: tenant B gets 404 for tenant A’s ids, as for ids that exist nowhere', async (_route, c) => {
+    if (c.kind !== 'tenant') return
+    const onA = await call(keyB, c.request(a))
+    const onNowhere = await call(keyB, c.request(NOWHERE))
+    expect(onA.status).toBe(404)
+    expect(JSON.parse(onA.text).error.code).toBe('NOT_FOUND')
+    expect(onA.text.replaceAll(a.upload, '<id>')).toBe(onNowhere.text.replaceAll(NOWHERE.upload, '<id>'))
+    // Tenant A still reads it: the 404 is isolation, not a broken route.
+    expect((await call(keyA, c.request(a))).status).toBe(200)
+  })
+
+  it.each(Object.entries(CASES).filter(([, c]) => c.kind === 'public'))('%s: answers without any tenant data', async (_route, c) => {
+    if (c.kind !== 'public') return
+    const res = await call(keyB, c.request())
+    expect(res.status).toBe(200)
+    expect(res.text).not.toContain(a.upload)
+    expect(Object.keys(JSON.parse(res.text)).sort()).toEqual(expect.arrayContaining(['status']))
+  })
+
+  it('POST /v1/uploads stores the upload in the caller’s tenant only', async () => {
+    const res = await fetch(`${svc.url}/v1/uploads?fileName=b.xml`, { method: 'POST', headers: { authorization: `Bearer ${keyB}` }, body: readFixture('logs/sysmon/ngrok-synthetic.xml') })
+    expect(res.status).toBe(202)
+    const id = ((await res.json()) as { upload: { id: string } }).upload.id
+    expect((await call(keyA, { method: 'GET', path: `/v1/uploads/${id}` })).status).toBe(404)
+    const listedByA = await graphql<{ uploads: { edges: { node: { id: string } }[] } }>(svc.url, keyA, '{ uploads { edges { node { id } } } }')
+    expect(listedByA.data!.uploads.edges.map((e) => e.node.id)).toEqual([a.upload])
+  })
+})
