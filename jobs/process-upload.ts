@@ -11,6 +11,7 @@ import { governed } from '../src/runtime/memory-governor.js'
 import { loadCrowdstrikeHosts } from '../src/store/crowdstrike-hosts.js'
 import { withTransaction } from '../src/db/transaction.js'
 import { UPLOAD_LOCK_CLASS } from '../src/store/upload-lock.js'
+import { evaluateRiskIncidents, type RiskObjectKey } from '../src/store/risk-incidents.js'
 
 /**
  * Processes one upload: streams its stored bytes through the parser, COPYs the normalized events,
@@ -79,6 +80,8 @@ export async function processUpload(deps: ProcessUploadDeps, uploadId: string, t
     const format = (upload.format_override ?? 'auto') as LogFormat | 'auto'
     const { stats, contributions } = await ingestAndDetect(deps, client, { uploadId, tenantId, format })
     const detectionRows = await writeContributions(client, tenantId, uploadId, contributions)
+    // Risk incidents (ES risk-based alerting) for the risk objects this upload wrote risk events for.
+    await evaluateRiskIncidents(client, tenantId, { now: new Date(), objects: touchedRiskObjects(contributions) })
     const outcome = uploadOutcome(stats, Number(upload.size_bytes))
     await client.query(
       `UPDATE uploads SET status = $8, failure_reason = $9, finished_at = now(), event_count = $2, process_events = $3, skipped_count = $4,
@@ -134,6 +137,13 @@ async function ingestAndDetect(
     }
   })
   return { stats, contributions }
+}
+
+/** The distinct risk objects of an upload's grouped rows. */
+function touchedRiskObjects(contributions: DetectionContributionInput[]): RiskObjectKey[] {
+  const seen = new Map<string, RiskObjectKey>()
+  for (const c of contributions) for (const r of c.risk) seen.set(`${r.type}\u0000${r.object}`, { type: r.type, object: r.object })
+  return [...seen.values()]
 }
 
 /** Records the job's failure on the upload (after BullMQ gave up, or for unrecoverable input). */

@@ -85,6 +85,23 @@ export const OPERATION_AUDITS = {
   // null unassigns, and is recorded as such.
   assignDetection: { summarise: (a) => ({ id: id(a.id), assignee: a.assignee === null ? null : text(a.assignee, 200) }) },
   addDetectionComment: { summarise: (a, r) => ({ id: id(a.id), commentLength: length(a.body), commentId: id(member(r, 'id')) }) },
+  setRiskIncidentStatus: { summarise: (a) => ({ id: id(a.id), status: text(a.status, 30) }) },
+  // Without id: a new rule, whose id is read from the result.
+  setRiskIncidentRule: {
+    summarise: (a, r) => {
+      const input = member(a, 'input')
+      return {
+        id: id(a.id ?? member(r, 'id')),
+        name: text(member(input, 'name'), 200),
+        kind: text(member(input, 'kind'), 30),
+        enabled: bool(member(input, 'enabled')),
+        scoreThreshold: int(member(input, 'scoreThreshold')),
+        minTactics: int(member(input, 'minTactics')),
+        minDetections: int(member(input, 'minDetections')),
+        windowHours: int(member(input, 'windowHours')),
+      }
+    },
+  },
 } satisfies Record<string, OperationAudit>
 
 export type AuditedOperation = keyof typeof OPERATION_AUDITS

@@ -50,7 +50,7 @@ export type { RiskView, ThreatObjectView } from './render/risk.js'
 export { ctime } from './render/ctime.js'
 
 /** The bundled ATT&CK table. */
-export { lookupTechniques, isKnownTechnique, ATTACK_VERSION, type MitreTechnique } from './mitre/attack-table.js'
+export { lookupTechniques, isKnownTechnique, techniqueTacticPairs, ATTACK_VERSION, type MitreTechnique } from './mitre/attack-table.js'
 
 /** How a WHERE/BY field name maps to an event field (shared with the SQL backend). */
 export { eventFieldOf } from './rule/compile.js'

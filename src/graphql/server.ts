@@ -11,6 +11,7 @@ import { detectionResolvers } from './resolvers/detections.js'
 import { hostResolvers } from './resolvers/hosts.js'
 import { tenantResolvers } from './resolvers/tenants.js'
 import { ruleLabResolvers } from './resolvers/rule-lab.js'
+import { riskIncidentResolvers } from './resolvers/risk-incidents.js'
 import { ruleResolvers } from './resolvers/rules.js'
 import { uploadResolvers } from './resolvers/uploads.js'
 import { DateTimeScalar, JsonScalar } from './scalars.js'
@@ -22,13 +23,15 @@ export const resolvers = {
   DateTime: DateTimeScalar,
   JSON: JsonScalar,
   Upload: GraphQLUpload,
-  Query: { ...ruleResolvers.Query, ...ruleLabResolvers.Query, ...uploadResolvers.Query, ...detectionResolvers.Query, ...hostResolvers.Query, ...tenantResolvers.Query, ...auditLogResolvers.Query },
-  Mutation: { ...ruleResolvers.Mutation, ...ruleLabResolvers.Mutation, ...uploadResolvers.Mutation, ...detectionResolvers.Mutation, ...hostResolvers.Mutation, ...tenantResolvers.Mutation },
+  Query: { ...ruleResolvers.Query, ...ruleLabResolvers.Query, ...uploadResolvers.Query, ...detectionResolvers.Query, ...hostResolvers.Query, ...tenantResolvers.Query, ...auditLogResolvers.Query, ...riskIncidentResolvers.Query },
+  Mutation: { ...ruleResolvers.Mutation, ...ruleLabResolvers.Mutation, ...uploadResolvers.Mutation, ...detectionResolvers.Mutation, ...hostResolvers.Mutation, ...tenantResolvers.Mutation, ...riskIncidentResolvers.Mutation },
   Rule: { ...ruleResolvers.Rule, ...ruleLabResolvers.Rule },
   LogUpload: uploadResolvers.LogUpload,
   Detection: detectionResolvers.Detection,
   RiskObject: detectionResolvers.RiskObject,
   AuditEvent: auditLogResolvers.AuditEvent,
+  RiskIncident: riskIncidentResolvers.RiskIncident,
+  RiskIncidentRule: riskIncidentResolvers.RiskIncidentRule,
 }
 
 /**

@@ -66,6 +66,10 @@ const CASES: Record<string, Case> = {
   setDetectionStatus: { doc: (i) => `mutation { setDetectionStatus(id: "${i.detection}", status: CLOSED_FALSE_POSITIVE, comment: "b was here") { id status } }`, expect: 'NOT_FOUND' },
   assignDetection: { doc: (i) => `mutation { assignDetection(id: "${i.detection}", assignee: "mallory") { id assignee } }`, expect: 'NOT_FOUND' },
   addDetectionComment: { doc: (i) => `mutation { addDetectionComment(id: "${i.detection}", body: "b was here") { id } }`, expect: 'NOT_FOUND' },
+  riskIncidents: { doc: () => '{ riskIncidents { totalCount edges { node { id riskObject riskEvents { object } rules { id } } } } }', expect: 'NO_DATA' },
+  riskIncidentRules: { doc: () => '{ riskIncidentRules { name builtIn enabled } }', expect: 'NO_DATA' },
+  setRiskIncidentStatus: { doc: (i) => `mutation { setRiskIncidentStatus(id: "${i.detection}", status: CLOSED) { id } }`, expect: 'NOT_FOUND' },
+  setRiskIncidentRule: { doc: (i) => `mutation { setRiskIncidentRule(id: "${i.rule}", input: { enabled: false }) { id } }`, expect: 'NOT_FOUND' },
 }
 
 describe('tenant isolation matrix (generated from the schema)', () => {

@@ -48,3 +48,16 @@ export function lookupTechniques(ids: readonly string[]): MitreTechnique[] {
     return t === undefined ? { id, name: id, tactics: [] } : { id: t.id, name: t.name, tactics: [...t.tactics] }
   })
 }
+
+/** Every (technique id, tactic name) pair of the table, e.g. for mapping techniques to tactics in SQL. */
+export function techniqueTacticPairs(): { techniques: string[]; tactics: string[] } {
+  const techniques: string[] = []
+  const tactics: string[] = []
+  for (const t of TECHNIQUES.values()) {
+    for (const tactic of t.tactics) {
+      techniques.push(t.id)
+      tactics.push(tactic)
+    }
+  }
+  return { techniques, tactics }
+}
