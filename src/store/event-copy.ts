@@ -21,8 +21,9 @@ export interface StoredEvent {
   line: number
 }
 
-const COLUMNS = ['tenant_id', 'upload_id', 'time', 'source', 'event_key', 'line', ...CIM_PROCESS_FIELDS]
-const COLUMN_LIST = COLUMNS.map((c) => `"${c}"`).join(', ')
+/** The columns of process_events that COPY writes, in csvLine's order. */
+export const COPY_COLUMNS = ['tenant_id', 'upload_id', 'time', 'source', 'event_key', 'line', ...CIM_PROCESS_FIELDS]
+const COLUMN_LIST = COPY_COLUMNS.map((c) => `"${c}"`).join(', ')
 const INBOX = 'process_events_inbox'
 const CREATE_INBOX = `CREATE TEMP TABLE IF NOT EXISTS ${INBOX} (LIKE process_events INCLUDING DEFAULTS)`
 const COPY_SQL = `COPY ${INBOX} (${COLUMN_LIST}) FROM STDIN WITH (FORMAT csv)`
@@ -38,7 +39,8 @@ function csvValue(v: string | null): string {
   return NEEDS_QUOTES.test(clean) ? `"${clean.replaceAll('"', '""')}"` : clean
 }
 
-function csvLine(tenantId: string, uploadId: string, s: StoredEvent): string {
+/** One event as a CSV line of COPY_COLUMNS. */
+export function csvLine(tenantId: string, uploadId: string, s: StoredEvent): string {
   let line = `${tenantId},${uploadId},${new Date(s.event._time).toISOString()},${csvValue(s.source)},${csvValue(s.key)},${s.line}`
   for (const f of CIM_PROCESS_FIELDS) line += ',' + csvValue(s.event[f])
   return line + '\n'
