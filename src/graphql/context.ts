@@ -42,17 +42,15 @@ const GRANTS: Record<ApiKeyRole, readonly Permission[]> = {
 const isOperator = (p: RequestContext['principal']): p is OperatorPrincipal => p !== null && 'operator' in p
 
 /**
- * Reads `Authorization: Bearer <key>`; a missing header gives an anonymous context. Also scopes
- * the rest of the request's database access to the caller (db/db-scope.ts): its tenant, every
- * tenant for the operator, none for an anonymous caller.
+ * Scopes the rest of the request's database access to its caller (db/db-scope.ts): its tenant,
+ * every tenant for the operator, none for an anonymous caller.
  */
-export async function principalFromHeader(deps: AppDeps, header: string | undefined): Promise<Principal | OperatorPrincipal | null> {
-  const principal = await identify(deps, header)
+export function scopeRequestTo(principal: Principal | OperatorPrincipal | null): void {
   setRequestScope(principal === null ? null : isOperator(principal) ? { kind: 'system' } : { kind: 'tenant', tenantId: principal.tenantId })
-  return principal
 }
 
-async function identify(deps: AppDeps, header: string | undefined): Promise<Principal | OperatorPrincipal | null> {
+/** Reads `Authorization: Bearer <key>`; a missing header gives an anonymous caller. */
+export async function identifyCaller(deps: AppDeps, header: string | undefined): Promise<Principal | OperatorPrincipal | null> {
   if (!header) return null
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header)
   if (!m) throw new UnauthenticatedError('the Authorization header must be "Bearer <api key>"')

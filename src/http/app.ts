@@ -5,7 +5,8 @@ import { GraphQLError } from 'graphql'
 import type { Logger } from 'pino'
 import { DomainError, PayloadTooLargeError } from '../errors.js'
 import { recordRefusedMutation } from '../graphql/audit-refused-key.js'
-import { principalFromHeader, type AppDeps, type RequestContext } from '../graphql/context.js'
+import type { AppDeps, RequestContext } from '../graphql/context.js'
+import { principalOfRequest } from './caller.js'
 import type { RateLimiter } from '../rate-limit/redis-rate-limiter.js'
 import { httpStatusOf, sendGraphQLError } from './error-response.js'
 import { graphqlUploads } from './graphql-uploads.js'
@@ -39,7 +40,7 @@ export function createApp(deps: AppDeps, apollo: ApolloServer<RequestContext>, l
     expressMiddleware(apollo, {
       context: async ({ req }) => {
         try {
-          return { deps, principal: await principalFromHeader(deps, req.headers.authorization) }
+          return { deps, principal: await principalOfRequest(deps, req) }
         } catch (err) {
           // No plugin sees a request whose context failed: a refused key's mutation is audited here.
           await recordRefusedMutation(deps, log, err, req.body)

@@ -1,15 +1,22 @@
 import type { Request } from 'express'
-import { principalFromHeader, type AppDeps, type RequestContext } from '../graphql/context.js'
+import { identifyCaller, scopeRequestTo, type AppDeps, type RequestContext } from '../graphql/context.js'
 
 /**
- * Who sent the request, for the checks that must run before its body is read (rate limits, the
- * tenant's upload limit). Authenticated once per request however many such checks ask; the
- * GraphQL context and the REST routes still authenticate on their own, as they always did.
+ * Who sent the request: authenticated once per request, however many places ask — the checks that
+ * run before its body is read (rate limits, the tenant's upload limit) and the GraphQL context and
+ * REST routes (principalOfRequest).
  */
 const callers = new WeakMap<Request, Promise<RequestContext['principal']>>()
 
 export function callerOf(deps: AppDeps, req: Request): Promise<RequestContext['principal']> {
   let caller = callers.get(req)
-  if (!caller) callers.set(req, (caller = principalFromHeader(deps, req.headers.authorization)))
+  if (!caller) callers.set(req, (caller = identifyCaller(deps, req.headers.authorization)))
   return caller
+}
+
+/** The request's caller, with the rest of the request's database access scoped to it (see requestScope). */
+export async function principalOfRequest(deps: AppDeps, req: Request): Promise<RequestContext['principal']> {
+  const principal = await callerOf(deps, req)
+  scopeRequestTo(principal)
+  return principal
 }

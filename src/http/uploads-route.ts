@@ -1,8 +1,9 @@
 import { Router, type Request } from 'express'
 import type { Logger } from 'pino'
 import { NotFoundError } from '../errors.js'
+import { principalOfRequest } from './caller.js'
 import { requestScope } from './request-scope.js'
-import { principalFromHeader, requireTenant, type AppDeps, type RequestContext } from '../graphql/context.js'
+import { requireTenant, type AppDeps, type RequestContext } from '../graphql/context.js'
 import { acceptUpload, parseFormatName } from '../services/receive-upload.js'
 import { findUpload, type UploadRow } from '../store/uploads-query.js'
 import { recordHttpUpload } from './audit-upload.js'
@@ -48,7 +49,7 @@ export function uploadsRouter(deps: AppDeps, log: Logger): Router {
     let caller: RequestContext['principal'] = null
     let row: UploadRow | null
     try {
-      caller = await principalFromHeader(deps, req.headers.authorization)
+      caller = await principalOfRequest(deps, req)
       const principal = requireTenant({ deps, principal: caller }, 'upload')
       const fileName = param(req, 'fileName') ?? param(req, 'filename') ?? 'upload'
       const id = await acceptUpload(deps, principal.tenantId, fileName, parseFormatName(param(req, 'format')), req)
@@ -63,7 +64,7 @@ export function uploadsRouter(deps: AppDeps, log: Logger): Router {
   })
   router.get('/v1/uploads/:id', async (req, res) => {
     try {
-      const principal = requireTenant({ deps, principal: await principalFromHeader(deps, req.headers.authorization) }, ['read', 'upload'])
+      const principal = requireTenant({ deps, principal: await principalOfRequest(deps, req) }, ['read', 'upload'])
       const row = await findUpload(deps.prisma, principal.tenantId, req.params.id)
       if (!row) throw new NotFoundError('Upload', req.params.id)
       res.json({ upload: uploadView(row) })
