@@ -7,8 +7,9 @@
 -- neither: no tenant rows at all. FORCE makes the policies bind the tables' owner too, so only
 -- a superuser sees around them; the migration runner sets watchpost.system for its own session.
 --
--- Every table added later that holds tenant data must get the same policy in its migration;
--- test/integration/row-level-security.test.ts fails for a table without one.
+-- Every table added later that holds tenant data must get the same policy in its migration
+-- (CALL watchpost_isolate_by_tenant, below); test/integration/row-level-security.test.ts fails
+-- for a table without one.
 
 DO $$
 BEGIN
@@ -31,6 +32,24 @@ REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON TABLE "_prisma_migrations" FROM watch
 ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO watchpost_app;
 ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO watchpost_app;
 
+-- The one definition of the tenant policy: this migration and every later one that adds a table
+-- holding tenant data call it (CALL watchpost_isolate_by_tenant('the_table')), so the expression
+-- is never copied. Only the migrating user runs it.
+CREATE PROCEDURE watchpost_isolate_by_tenant(tbl regclass, tenant_column name DEFAULT 'tenant_id')
+LANGUAGE plpgsql AS $$
+DECLARE
+  visible text := format(
+    'current_setting(''watchpost.system'', true) = ''on'' OR %I = NULLIF(current_setting(''watchpost.tenant_id'', true), '''')::uuid',
+    tenant_column
+  );
+BEGIN
+  EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', tbl);
+  EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', tbl);
+  EXECUTE format('CREATE POLICY tenant_isolation ON %s USING (%s) WITH CHECK (%s)', tbl, visible, visible);
+END
+$$;
+REVOKE EXECUTE ON PROCEDURE watchpost_isolate_by_tenant(regclass, name) FROM PUBLIC;
+
 -- Every table with a tenant_id column.
 DO $$
 DECLARE
@@ -41,22 +60,13 @@ BEGIN
     JOIN information_schema.tables tb ON tb.table_schema = c.table_schema AND tb.table_name = c.table_name
     WHERE c.table_schema = 'public' AND c.column_name = 'tenant_id' AND tb.table_type = 'BASE TABLE'
   LOOP
-    EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
-    EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
-    EXECUTE format(
-      'CREATE POLICY tenant_isolation ON %I USING (current_setting(''watchpost.system'', true) = ''on'' OR tenant_id = NULLIF(current_setting(''watchpost.tenant_id'', true), '''')::uuid) WITH CHECK (current_setting(''watchpost.system'', true) = ''on'' OR tenant_id = NULLIF(current_setting(''watchpost.tenant_id'', true), '''')::uuid)',
-      t
-    );
+    CALL watchpost_isolate_by_tenant(quote_ident(t)::regclass);
   END LOOP;
 END
 $$;
 
 -- The tenants themselves: a tenant sees its own row.
-ALTER TABLE "tenants" ENABLE ROW LEVEL SECURITY;
-ALTER TABLE "tenants" FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON "tenants"
-  USING (current_setting('watchpost.system', true) = 'on' OR id = NULLIF(current_setting('watchpost.tenant_id', true), '')::uuid)
-  WITH CHECK (current_setting('watchpost.system', true) = 'on' OR id = NULLIF(current_setting('watchpost.tenant_id', true), '')::uuid);
+CALL watchpost_isolate_by_tenant('tenants', 'id');
 
 -- Upload chunks belong to their upload: visible (and writable) exactly when the upload is, since
 -- the subquery on uploads is itself filtered by the uploads policy.

@@ -43,8 +43,4 @@ CREATE INDEX "detection_comments_tenant_id_idx" ON "detection_comments"("tenant_
 
 -- Row-level security, as for every table holding tenant data (20261130090000_row_level_security).
 -- The application role's grants come from that migration's ALTER DEFAULT PRIVILEGES.
-ALTER TABLE "detection_comments" ENABLE ROW LEVEL SECURITY;
-ALTER TABLE "detection_comments" FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON "detection_comments"
-  USING (current_setting('watchpost.system', true) = 'on' OR tenant_id = NULLIF(current_setting('watchpost.tenant_id', true), '')::uuid)
-  WITH CHECK (current_setting('watchpost.system', true) = 'on' OR tenant_id = NULLIF(current_setting('watchpost.tenant_id', true), '')::uuid);
+CALL watchpost_isolate_by_tenant('detection_comments');

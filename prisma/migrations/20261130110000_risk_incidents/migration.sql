@@ -77,13 +77,5 @@ INSERT INTO "risk_incident_rules" ("tenant_id", "name", "kind", "builtin", "min_
   SELECT "id", 'ATT&CK Tactic Threshold Exceeded For Object Over Previous 7 Days', 'TACTIC_SPREAD', 'tactics_7d', 3, 4, 168 FROM "tenants";
 
 -- Row-level security, as for every table holding tenant data (20261130090000_row_level_security).
-ALTER TABLE "risk_incident_rules" ENABLE ROW LEVEL SECURITY;
-ALTER TABLE "risk_incident_rules" FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON "risk_incident_rules"
-  USING (current_setting('watchpost.system', true) = 'on' OR tenant_id = NULLIF(current_setting('watchpost.tenant_id', true), '')::uuid)
-  WITH CHECK (current_setting('watchpost.system', true) = 'on' OR tenant_id = NULLIF(current_setting('watchpost.tenant_id', true), '')::uuid);
-ALTER TABLE "risk_incidents" ENABLE ROW LEVEL SECURITY;
-ALTER TABLE "risk_incidents" FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON "risk_incidents"
-  USING (current_setting('watchpost.system', true) = 'on' OR tenant_id = NULLIF(current_setting('watchpost.tenant_id', true), '')::uuid)
-  WITH CHECK (current_setting('watchpost.system', true) = 'on' OR tenant_id = NULLIF(current_setting('watchpost.tenant_id', true), '')::uuid);
+CALL watchpost_isolate_by_tenant('risk_incident_rules');
+CALL watchpost_isolate_by_tenant('risk_incidents');
