@@ -11,7 +11,7 @@ import { governed } from '../src/runtime/memory-governor.js'
 import { loadCrowdstrikeHosts } from '../src/store/crowdstrike-hosts.js'
 import { withTransaction } from '../src/db/transaction.js'
 import { UPLOAD_LOCK_CLASS } from '../src/store/upload-lock.js'
-import { evaluateRiskIncidents, type RiskObjectKey } from '../src/store/risk-incidents.js'
+import { evaluateRiskIncidents, type RiskObjectKey } from '../src/store/risk-incident-evaluation.js'
 
 /**
  * Processes one upload: streams its stored bytes through the parser, COPYs the normalized events,

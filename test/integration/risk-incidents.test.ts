@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { evaluateRiskIncidents } from '../../src/store/risk-incidents.js'
+import { evaluateRiskIncidents } from '../../src/store/risk-incident-evaluation.js'
 import { createTestTenant } from '../helpers/tenant.js'
 import { graphql, startTestService, type TestService } from '../helpers/test-service.js'
 
