@@ -1,12 +1,11 @@
-import { randomBytes } from 'node:crypto'
 import { pipeline } from 'node:stream/promises'
 import { Readable } from 'node:stream'
 import pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
 import { withTenantScope } from '../../src/db/db-scope.js'
-import { ensureDatabase, loadMigrations, migrate } from '../../src/db/migrate.js'
 import { createPool } from '../../src/db/pool.js'
 import { COPY_COLUMNS, copyEvents, csvLine, type StoredEvent } from '../../src/store/event-copy.js'
+import { createBenchDatabase } from './bench-database.js'
 import { generateEvents } from './rule-scaling.js'
 
 /**
@@ -24,22 +23,16 @@ export interface StoreThroughputResult {
   readonly ratio: number
 }
 
-const BASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
 const BATCH = 1000
 
 export async function measureStoreThroughput(opts: { rows?: number; rounds?: number } = {}): Promise<StoreThroughputResult> {
   const count = opts.rows ?? 200_000
   const rounds = opts.rounds ?? 3
-  const name = `wp_bench_${randomBytes(4).toString('hex')}`
-  const u = new URL(BASE_URL)
-  u.pathname = `/${name}`
-  const databaseUrl = u.toString()
-  await ensureDatabase(databaseUrl)
-  const owner = new pg.Client({ connectionString: databaseUrl })
+  const db = await createBenchDatabase()
+  const owner = new pg.Client({ connectionString: db.url })
   await owner.connect()
-  const app = createPool(databaseUrl, { max: 1, appRole: 'watchpost_app' })
+  const app = createPool(db.url, { max: 1, appRole: 'watchpost_app' })
   try {
-    await migrate(owner, await loadMigrations())
     const tenantId = (await owner.query<{ id: string }>("INSERT INTO tenants (name) VALUES ('bench') RETURNING id")).rows[0]!.id
     const uploadId = (await owner.query<{ id: string }>("INSERT INTO uploads (tenant_id, file_name) VALUES ($1, 'bench.xml') RETURNING id", [tenantId])).rows[0]!.id
     const stored: StoredEvent[] = generateEvents(count, 3).map((event, i) => ({ event, source: 'xmlwineventlog', key: `bench|${i}`, line: i + 1 }))
@@ -91,10 +84,7 @@ export async function measureStoreThroughput(opts: { rows?: number; rounds?: num
   } finally {
     await app.end()
     await owner.end()
-    const admin = new pg.Client({ connectionString: BASE_URL })
-    await admin.connect()
-    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
-    await admin.end()
+    await db.drop()
   }
 }
 

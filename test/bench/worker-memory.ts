@@ -1,15 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
-import pg from 'pg'
-import { ensureDatabase, loadMigrations, migrate } from '../../src/db/migrate.js'
 import { createPool } from '../../src/db/pool.js'
 import { createPrisma } from '../../src/db/prisma.js'
 import { enableBundledRules } from '../../src/services/bundled-content.js'
 import { createTenant } from '../../src/store/tenants.js'
 import { syntheticSysmonLines } from '../unit/ingest/helpers/synthetic-sysmon.js'
+import { createBenchDatabase } from './bench-database.js'
 
 /**
  * Peak RSS of the real processes on a large upload: `watchpost serve` receives a generated Sysmon
@@ -29,7 +27,6 @@ export interface WorkerMemoryResult {
 }
 
 const CLI = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url))
-const BASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
 
 async function peakRssMB(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8')
@@ -64,15 +61,8 @@ function generatedLog(totalBytes: number): Readable {
 }
 
 export async function measureWorkerMemory(gb: number): Promise<WorkerMemoryResult> {
-  const name = `wp_bench_${randomBytes(4).toString('hex')}`
-  const u = new URL(BASE_URL)
-  u.pathname = `/${name}`
-  const databaseUrl = u.toString()
-  await ensureDatabase(databaseUrl)
-  const client = new pg.Client({ connectionString: databaseUrl })
-  await client.connect()
-  await migrate(client, await loadMigrations())
-  await client.end()
+  const db = await createBenchDatabase()
+  const { name, url: databaseUrl } = db
   const pool = createPool(databaseUrl, { max: 2 })
   const prisma = createPrisma(pool)
   const { tenant, apiKey } = await createTenant(prisma, 'bench')
@@ -112,10 +102,7 @@ export async function measureWorkerMemory(gb: number): Promise<WorkerMemoryResul
     await new Promise((r) => setTimeout(r, 1500))
     await prisma.$disconnect()
     await pool.end()
-    const admin = new pg.Client({ connectionString: BASE_URL })
-    await admin.connect()
-    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
-    await admin.end()
+    await db.drop()
   }
 }
 

@@ -1,0 +1,40 @@
+import { randomBytes } from 'node:crypto'
+import pg from 'pg'
+import { ensureDatabase, loadMigrations, migrate } from '../../src/db/migrate.js'
+
+/** A freshly migrated database of the benchmark's own, on BENCH_DATABASE_URL's server; drop() removes it. */
+export interface BenchDatabase {
+  readonly name: string
+  readonly url: string
+  drop(): Promise<void>
+}
+
+const BASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
+
+export async function createBenchDatabase(): Promise<BenchDatabase> {
+  const name = `wp_bench_${randomBytes(4).toString('hex')}`
+  const u = new URL(BASE_URL)
+  u.pathname = `/${name}`
+  const url = u.toString()
+  await ensureDatabase(url)
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    await migrate(client, await loadMigrations())
+  } finally {
+    await client.end()
+  }
+  return {
+    name,
+    url,
+    async drop() {
+      const admin = new pg.Client({ connectionString: BASE_URL })
+      await admin.connect()
+      try {
+        await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
+      } finally {
+        await admin.end()
+      }
+    },
+  }
+}
