@@ -43,7 +43,7 @@ const param = (req: Request, name: string): string | undefined => {
 
 export function uploadsRouter(deps: AppDeps, log: Logger): Router {
   const router = Router()
-  router.use(requestScope)
+  router.use('/v1/uploads', requestScope)
   router.post('/v1/uploads', async (req, res) => {
     // Audited like the uploadLogs mutation: the record is written before the answer is sent.
     let caller: RequestContext['principal'] = null
