@@ -51,6 +51,8 @@ export { ctime } from './render/ctime.js'
 
 /** The bundled ATT&CK table. */
 export { lookupTechniques, isKnownTechnique, techniqueTacticPairs, ATTACK_VERSION, type MitreTechnique } from './mitre/attack-table.js'
+/** The ATT&CK Enterprise tactics in matrix order, with ids and short names. */
+export { ATTACK_TACTICS, tacticNamed, type MitreTactic } from './mitre/attack-tactics.js'
 
 /** How a WHERE/BY field name maps to an event field (shared with the SQL backend). */
 export { eventFieldOf } from './rule/compile.js'
