@@ -29,11 +29,16 @@ export { filterMacroNameFor } from './rule/rule-definition.js'
 
 /** Compilation of a rule against a macro set, throwing or checked. */
 export { compileRule, checkRule, type RuleCheck } from './rule/compile.js'
+/** Rule exceptions: their model, the check of entries as sent, and the rule to evaluate with them. */
+export { EXCEPTION_OPERATORS, EXCEPTION_LIMITS, type ExceptionOperator, type ExceptionEntry, type RuleException } from './exceptions/rule-exception.js'
+export { checkExceptionEntries, exceptionFieldOf, ExceptionEntryError, type ExceptionEntryInput } from './exceptions/check-entries.js'
+export { applyExceptions, isExceptionActive } from './exceptions/apply-exceptions.js'
+export { exceptionCondition } from './exceptions/exception-condition.js'
 /** A compiled rule and its parts. */
 export type { CompiledRule, CompiledAggregation, RowValues } from './rule/compiled-rule.js'
 
 /** The SPL syntax tree (shared with other backends). */
-export type { WhereNode, AggregationKind, AggregationNode, StageNode, TstatsQuery } from './spl/ast.js'
+export type { WhereNode, LiteralMatch, AggregationKind, AggregationNode, StageNode, TstatsQuery } from './spl/ast.js'
 /** Parses a search without compiling it (for tools that translate the tree). */
 export { parseSearch, SUPPORTED_DATAMODEL } from './spl/parse.js'
 

@@ -1,4 +1,4 @@
-import type { WhereNode } from '../detection/index.js'
+import type { LiteralMatch, WhereNode } from '../detection/index.js'
 import { columnOfDataModelField } from './columns.js'
 import type { SqlParams } from './sql-params.js'
 import { LIKE_ESCAPE, valuePatternOf, type ValuePattern } from './value-pattern.js'
@@ -45,6 +45,10 @@ export function compileWhereToSql(where: WhereNode, params: SqlParams): string {
     case 'in': {
       const column = columnOfDataModelField(where.field)
       return column === null ? 'FALSE' : matchingAny(column, where.values.map(valuePatternOf), params)
+    }
+    case 'literal': {
+      const column = columnOfDataModelField(where.field)
+      return column === null ? 'FALSE' : matchingLiterally(column, where.match, where.values, params)
     }
     case 'not':
       return `((${compileWhereToSql(where.operand, params)}) IS NOT TRUE)`
@@ -97,6 +101,22 @@ function matchingAny(column: string, patterns: readonly ValuePattern[], params: 
   else if (exact.size > 1) parts.push(`lower(${column}) = ANY(${params.add([...exact])}::text[])`)
   for (const like of likes) parts.push(matching(column, { kind: 'like', like }, params))
   if (parts.length === 0) return 'FALSE'
+  return parts.length === 1 ? parts[0]! : `(${parts.join(' OR ')})`
+}
+
+/**
+ * A literal comparison (rule exceptions): `=` / `= ANY(array)` for equality and strpos() for
+ * containment, so no character of a value is ever read as a pattern (`*`, `%`, `_`, `\`).
+ * Values are folded like the matcher's (toLowerCase); a value holding NUL can match no stored
+ * text (see valuePatternOf) and is left out.
+ */
+function matchingLiterally(column: string, match: LiteralMatch, values: readonly string[], params: SqlParams): string {
+  const folded = [...new Set(values.filter((v) => !v.includes('\u0000')).map((v) => v.toLowerCase()))]
+  if (folded.length === 0) return 'FALSE'
+  if (match === 'equals') {
+    return folded.length === 1 ? `lower(${column}) = ${params.add(folded[0]!)}` : `lower(${column}) = ANY(${params.add(folded)}::text[])`
+  }
+  const parts = folded.map((v) => `strpos(lower(${column}), ${params.add(v)}) > 0`)
   return parts.length === 1 ? parts[0]! : `(${parts.join(' OR ')})`
 }
 

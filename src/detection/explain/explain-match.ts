@@ -2,7 +2,7 @@ import type { ProcessEvent } from '../event.js'
 import { compileWildcard } from '../match/wildcard.js'
 import { eventFieldOf } from '../rule/compile.js'
 import type { WhereNode } from '../spl/ast.js'
-import { displayField, quoteValue } from './format-where.js'
+import { displayField, formatLiteral, quoteValue } from './format-where.js'
 
 /**
  * Why an event matched (or not): every leaf term of the WHERE tree with the event's value of its
@@ -51,6 +51,14 @@ function walk(node: WhereNode, event: ProcessEvent, negated: boolean, out: TermE
       const matched = node.op === 'eq' ? hit : value !== null && !hit
       const op = node.op === 'eq' ? '=' : '!='
       out.push({ term: `${displayField(node.field)}${op}${quoteValue(node.value)}`, field: displayField(node.field), value, matched, satisfied: matched !== negated })
+      return
+    }
+    case 'literal': {
+      const value = valueOf(event, node.field)
+      const lowered = value?.toLowerCase()
+      const hit = lowered === undefined ? undefined : node.values.find((v) => (node.match === 'equals' ? lowered === v.toLowerCase() : lowered.includes(v.toLowerCase())))
+      const term = formatLiteral(node.field, node.match, hit !== undefined ? [hit] : node.values)
+      out.push({ term, field: displayField(node.field), value, matched: hit !== undefined, satisfied: (hit !== undefined) !== negated })
       return
     }
     case 'in': {

@@ -1,4 +1,4 @@
-import type { WhereNode } from '../spl/ast.js'
+import type { LiteralMatch, WhereNode } from '../spl/ast.js'
 
 /**
  * A normalized, human-readable form of a WHERE tree: data-model prefixes dropped, values quoted,
@@ -12,6 +12,16 @@ export const displayField = (field: string): string => field.replace(/^Processes
 /** A value as SPL would accept it: quoted, with `"` and `\` escaped. */
 export const quoteValue = (value: string): string => `"${value.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`
 
+/**
+ * A literal comparison (rule exceptions) in the words of the exception operators, since SPL has no
+ * syntax for it: `process_name IS "a*b"`, `user IS ONE OF ("x", "y")`, `process CONTAINS "-k"`.
+ */
+export function formatLiteral(field: string, match: LiteralMatch, values: readonly string[]): string {
+  const name = displayField(field)
+  if (match === 'contains') return values.map((v) => `${name} CONTAINS ${quoteValue(v)}`).join(' OR ')
+  return values.length === 1 ? `${name} IS ${quoteValue(values[0]!)}` : `${name} IS ONE OF (${values.map(quoteValue).join(', ')})`
+}
+
 export function formatWhere(node: WhereNode | null): string {
   return node === null ? '*' : format(node, 'top')
 }
@@ -24,6 +34,8 @@ function format(node: WhereNode, parent: 'top' | 'and' | 'or' | 'not'): string {
       return `${displayField(node.field)} ${node.op === 'eq' ? '=' : '!='} ${quoteValue(node.value)}`
     case 'in':
       return `${displayField(node.field)} IN (${node.values.map(quoteValue).join(', ')})`
+    case 'literal':
+      return formatLiteral(node.field, node.match, node.values)
     case 'not':
       return `NOT ${format(node.operand, 'not')}`
     case 'and': {

@@ -1,4 +1,4 @@
-import type { WhereNode } from '../spl/ast.js'
+import type { LiteralMatch, WhereNode } from '../spl/ast.js'
 import { compileWildcard } from './wildcard.js'
 
 /**
@@ -61,6 +61,12 @@ function compileNode<C>(node: WhereNode, resolve: FieldResolver<C>): Compiled<C>
       const m = compileValueSet(node.values)
       return { test: (ctx) => anyValue(get(ctx), m.test), cost: m.cost }
     }
+    case 'literal': {
+      const get = resolve(node.field)
+      if (get === null) return { test: never, cost: 0 }
+      const m = compileLiteral(node.match, node.values)
+      return { test: (ctx) => anyValue(get(ctx), m.test), cost: m.cost }
+    }
     case 'not': {
       const inner = compileNode(node.operand, resolve)
       return { test: (ctx) => !inner.test(ctx), cost: inner.cost }
@@ -119,5 +125,21 @@ function compileValueSet(values: readonly string[]): { test: (v: string) => bool
       return false
     },
     cost,
+  }
+}
+
+/** A literal comparison: values lower-cased once, `equals` through a Set, `contains` by substring. */
+function compileLiteral(match: LiteralMatch, values: readonly string[]): { test: (v: string) => boolean; cost: number } {
+  const lowered = values.map((v) => v.toLowerCase())
+  if (match === 'equals') {
+    const set = new Set(lowered)
+    return { test: (v) => set.has(v), cost: SHAPE_COST.exact }
+  }
+  return {
+    test: (v) => {
+      for (const needle of lowered) if (v.includes(needle)) return true
+      return false
+    },
+    cost: SHAPE_COST.contains * lowered.length,
   }
 }

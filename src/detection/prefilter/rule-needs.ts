@@ -88,6 +88,15 @@ function needsOf(node: WhereNode): Need[] {
       }
       return [dedupe(atoms)]
     }
+    case 'literal': {
+      const field = eventFieldOf(node.field)
+      if (field === null) return NEVER
+      const values = node.values.map((v) => v.toLowerCase())
+      if (node.match === 'equals') return [dedupe(values.map((value): NeedAtom => ({ field, match: 'exact', value })))]
+      // Every value must give an atom, or the disjunction would not be implied.
+      if (values.some((v) => v.length < MIN_SUBSTRING)) return []
+      return [dedupe(values.map((value): NeedAtom => ({ field, match: 'contains', value })))]
+    }
     case 'and': {
       const needs = node.operands.flatMap(needsOf)
       return isNever(needs) ? NEVER : dedupeNeeds(needs)

@@ -4,7 +4,7 @@ import type { MacroSet } from '../macros/macro-set.js'
 import { EventContext, FIELD_SLOT } from '../match/event-context.js'
 import { compilePredicate, type FieldResolver, type Predicate } from '../match/predicate.js'
 import { columnValue, comparableValue } from '../render/column-value.js'
-import type { AggregationNode } from '../spl/ast.js'
+import type { AggregationNode, TstatsQuery } from '../spl/ast.js'
 import { parseSearch } from '../spl/parse.js'
 import { planColumns, type ColumnPlan, type FilterPlan } from './columns.js'
 import type { CompiledAggregation, CompiledRule, RowValues } from './compiled-rule.js'
@@ -39,7 +39,7 @@ const eventResolver: FieldResolver<EventContext> = (field) => {
 
 /** Compiles `rule` against `macros`; throws RuleSyntaxError carrying the rule's file and name. */
 export function compileRule(rule: RuleDefinition, macros: MacroSet): CompiledRule {
-  let query
+  let query: TstatsQuery
   try {
     query = parseSearch(rule.search, macros)
   } catch (e) {
@@ -48,6 +48,14 @@ export function compileRule(rule: RuleDefinition, macros: MacroSet): CompiledRul
     }
     throw e
   }
+  return compileQuery(rule, query)
+}
+
+/**
+ * Compiles an already parsed search of `rule`, possibly rewritten since (rule exceptions add terms
+ * to its WHERE tree): the compiled rule's `where` and `matches` are exactly `query.where`.
+ */
+export function compileQuery(rule: RuleDefinition, query: TstatsQuery): CompiledRule {
   const plan = planColumns(query)
   const test: Predicate<EventContext> = query.where === null ? () => true : compilePredicate(query.where, eventResolver)
   const filters = plan.filters.map((f) => compilePredicate(f.predicate, rowResolver(f, plan)))

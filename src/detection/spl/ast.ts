@@ -18,6 +18,15 @@ export type WhereNode =
   | { readonly kind: 'or'; readonly operands: readonly WhereNode[] }
   /** A bare `*` term: matches every event or row. */
   | { readonly kind: 'all' }
+  /**
+   * A comparison with literal values, which no search text produces: rule exceptions build it
+   * (detection/exceptions). True when the field is present and equals (or contains) one of
+   * `values`, case-insensitively and character for character: `*` is no wildcard here.
+   */
+  | { readonly kind: 'literal'; readonly field: string; readonly match: LiteralMatch; readonly values: readonly string[] }
+
+/** How a literal comparison tests the field's value against each of its values. */
+export type LiteralMatch = 'equals' | 'contains'
 
 /** The statistical functions tstats may use here. */
 export type AggregationKind = 'count' | 'min' | 'max' | 'values' | 'dc'

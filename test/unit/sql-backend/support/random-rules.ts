@@ -137,6 +137,8 @@ export function whereToSpl(node: WhereNode): string {
       return `(${node.operands.map(whereToSpl).join(' AND ')})`
     case 'or':
       return `(${node.operands.map(whereToSpl).join(' OR ')})`
+    case 'literal':
+      throw new Error('a literal comparison (rule exceptions) has no SPL text')
   }
 }
 
