@@ -38,6 +38,8 @@ const schema = z.object({
   RATE_LIMIT_PER_MINUTE: nonNegativeInt.default(600),
   /** Requests per minute per client address without a valid key (anonymous or failed authentication); 0: unlimited. */
   RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: nonNegativeInt.default(60),
+  /** Rows each query of a detection or risk event export reads: the most an export holds in memory at once. */
+  EXPORT_BATCH_ROWS: z.coerce.number().int().min(1).max(100_000).default(1000),
   /** Express "trust proxy" (hop count, "loopback", subnets…): which X-Forwarded-For hops name the client; unset trusts none. */
   TRUST_PROXY: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -64,6 +66,8 @@ export type Config = Readonly<{
   rateLimitPerMinute: number
   /** 0: unlimited. */
   rateLimitUnauthenticatedPerMinute: number
+  /** Rows per query of an export (1..100,000). */
+  exportBatchRows: number
   /** Express's `trust proxy` setting; false trusts no proxy (the socket's address is the client). */
   trustProxy: boolean | number | string
   logLevel: z.infer<typeof schema>['LOG_LEVEL']
@@ -99,6 +103,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     maxGzipRatio: c.MAX_GZIP_RATIO,
     rateLimitPerMinute: c.RATE_LIMIT_PER_MINUTE,
     rateLimitUnauthenticatedPerMinute: c.RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE,
+    exportBatchRows: c.EXPORT_BATCH_ROWS,
     trustProxy: trustProxySetting(c.TRUST_PROXY),
     logLevel: c.LOG_LEVEL,
     production: c.NODE_ENV === 'production',

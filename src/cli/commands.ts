@@ -21,6 +21,7 @@ export const commands: Record<string, Command> = {
   serve: lazy(() => import('./commands/serve.js')),
   worker: lazy(() => import('./commands/worker.js')),
   start: lazy(() => import('./commands/start.js')),
+  export: lazy(() => import('./commands/export.js')),
 }
 
 export function usage(): string {
@@ -37,6 +38,8 @@ Service (Postgres and Redis from DATABASE_URL, REDIS_URL):
   tenant retention NAME --days N|--forever   how long a tenant's events are kept (1-3650 days)
   tenant limits NAME [--max-upload-bytes N|default]   show or set a tenant's own upload limit
   apikey create|list|revoke --tenant NAME …  manage a tenant's API keys (see apikey --help)
+  export detections|risk-events|attack-layer --tenant NAME [--format csv|json|ndjson] [--out FILE] …
+                                   a tenant's detections, risk events (--layout splunk-risk) or ATT&CK Navigator layer
   serve                            run the GraphQL API (PORT, default 4000)
   worker                           run the upload worker and the scheduled retention sweep
   start                            migrate, then run the API and a worker in one process

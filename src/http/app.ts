@@ -9,6 +9,7 @@ import type { AppDeps, RequestContext } from '../graphql/context.js'
 import { principalOfRequest } from './caller.js'
 import type { RateLimiter } from '../rate-limit/redis-rate-limiter.js'
 import { httpStatusOf, sendGraphQLError } from './error-response.js'
+import { exportsRouter } from './exports-route.js'
 import { graphqlUploads } from './graphql-uploads.js'
 import { healthRouter } from './health-route.js'
 import { rateLimit } from './rate-limit.js'
@@ -19,7 +20,7 @@ import { uploadsRouter } from './uploads-route.js'
 /** Largest JSON body of a GraphQL request; log files go as uploads (multipart or POST /v1/uploads). */
 export const MAX_JSON_BODY_BYTES = 5 * 1024 * 1024
 
-/** The HTTP surface: /graphql (Apollo, with multipart uploads), /v1/uploads, /healthz, /readyz. */
+/** The HTTP surface: /graphql (Apollo, with multipart uploads), /v1/uploads, /v1/exports, /healthz, /readyz. */
 export function createApp(deps: AppDeps, apollo: ApolloServer<RequestContext>, log: Logger, limiter: RateLimiter): express.Express {
   const app = express()
   app.disable('x-powered-by')
@@ -28,6 +29,8 @@ export function createApp(deps: AppDeps, apollo: ApolloServer<RequestContext>, l
   app.use(healthRouter(deps))
   app.use('/v1/uploads', rateLimit(deps, limiter, 'rest', log))
   app.use(uploadsRouter(deps, log))
+  app.use('/v1/exports', rateLimit(deps, limiter, 'rest', log))
+  app.use(exportsRouter(deps, log))
   app.use(
     '/graphql',
     // Before the body parsers: a refused request is never read.

@@ -73,7 +73,8 @@ export function detectionRecord(r: DetectionRow): DetectionRecord {
   }
 }
 
-function whereClause(q: DetectionQuery): { sql: string; params: unknown[] } {
+/** The WHERE clause of a detection filter (also used by the detection export). */
+export function whereClause(q: DetectionQuery): { sql: string; params: unknown[] } {
   const params: unknown[] = [q.tenantId]
   const parts = ['tenant_id = $1']
   const add = (sql: string, value: unknown): void => {

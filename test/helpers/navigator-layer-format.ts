@@ -25,7 +25,7 @@ const arrayOf =
 const HEX_COLOR = /^#[0-9a-fA-F]{6}$/
 const color: Check = (v, p, out) => void ((typeof v !== 'string' || !HEX_COLOR.test(v)) && out.push(`${p}: must be a hexadecimal RGB colour`))
 
-function object(fields: Record<string, { check: Check; required?: boolean }>, extra?: Check): Check {
+function object(fields: Record<string, { check: Check; required?: boolean }>, extra?: (v: Record<string, unknown>, path: string, problems: string[]) => void): Check {
   return (v, p, out) => {
     if (!isObject(v)) return void out.push(`${p}: must be an object`)
     for (const [name, f] of Object.entries(fields)) {

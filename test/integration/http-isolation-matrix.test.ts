@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { readFixture } from '../helpers/fixtures.js'
+import { readFixture, SEED_RULE_YAML } from '../helpers/fixtures.js'
 import { createTestTenant } from '../helpers/tenant.js'
 import { graphql, startTestService, type TestService } from '../helpers/test-service.js'
 import { waitForUpload } from '../helpers/uploads.js'
@@ -8,12 +8,14 @@ import { waitForUpload } from '../helpers/uploads.js'
 // tenant-isolation-matrix.test.ts). The list of endpoints is read from the running app's router,
 // so an endpoint added without a case here fails the first test.
 
-type Ids = { upload: string }
-const NOWHERE: Ids = { upload: '00000000-0000-4000-8000-000000000002' }
+type Ids = { upload: string; rule: string }
+const NOWHERE: Ids = { upload: '00000000-0000-4000-8000-000000000002', rule: '00000000-0000-4000-8000-000000000001' }
 
 type HttpCase =
   /** Aimed at tenant A's ids with tenant B's key: 404, and the same answer as for ids that exist nowhere. */
   | { kind: 'tenant'; request: (ids: Ids) => { method: string; path: string; body?: RequestInit["body"] } }
+  /** Serves the caller's own tenant only: B's answer holds none of A's ids or rule names, A's holds A's rule. */
+  | { kind: 'own'; request: () => { method: string; path: string } }
   /** Serves no tenant data; `check` asserts what it does answer. */
   | { kind: 'public'; request: () => { method: string; path: string } }
   /** Covered elsewhere, with the reason. */
@@ -27,6 +29,10 @@ const CASES: Record<string, HttpCase> = {
   'POST /v1/uploads': { kind: 'elsewhere', reason: 'creates the caller’s own upload; checked below to land in tenant B only' },
   'ALL /graphql': { kind: 'elsewhere', reason: 'every GraphQL operation has its case in tenant-isolation-matrix.test.ts' },
   'ALL /v1/uploads': { kind: 'elsewhere', reason: 'middleware in front of the /v1/uploads routes (rate limits); the routes have their cases' },
+  'GET /v1/exports/detections': { kind: 'tenant', request: (i) => ({ method: 'GET', path: `/v1/exports/detections?format=csv&ruleId=${i.rule}` }) },
+  'GET /v1/exports/risk-events': { kind: 'tenant', request: (i) => ({ method: 'GET', path: `/v1/exports/risk-events?format=ndjson&layout=splunk-risk&ruleId=${i.rule}` }) },
+  'GET /v1/exports/attack-layer': { kind: 'own', request: () => ({ method: 'GET', path: '/v1/exports/attack-layer' }) },
+  'ALL /v1/exports': { kind: 'elsewhere', reason: 'middleware in front of the /v1/exports routes (rate limits, request scope); the routes have their cases, and exports.test.ts checks unfiltered exports' },
 }
 
 describe('tenant isolation matrix for HTTP endpoints (generated from the router)', () => {
@@ -39,11 +45,13 @@ describe('tenant isolation matrix for HTTP endpoints (generated from the router)
     svc = await startTestService()
     keyA = (await createTestTenant(svc.databaseUrl, 'http-a')).apiKey
     keyB = (await createTestTenant(svc.databaseUrl, 'http-b')).apiKey
+    const gqlA = (query: string, variables?: Record<string, unknown>) => graphql<any>(svc.url, keyA, query, variables)
+    const rule = (await gqlA('mutation ($y: String!) { importRules(yaml: $y) { rules { id } } }', { y: SEED_RULE_YAML })).data.importRules.rules[0].id
     const res = await fetch(`${svc.url}/v1/uploads?fileName=a.xml`, { method: 'POST', headers: { authorization: `Bearer ${keyA}` }, body: readFixture('logs/sysmon/ngrok-synthetic.xml') })
     expect(res.status).toBe(202)
     const upload = ((await res.json()) as { upload: { id: string } }).upload.id
     await waitForUpload(svc.url, keyA, upload)
-    a = { upload }
+    a = { upload, rule }
   })
   afterAll(async () => {
     await svc?.close()
@@ -67,9 +75,20 @@ describe('tenant isolation matrix for HTTP endpoints (generated from the router)
     const onNowhere = await call(keyB, c.request(NOWHERE))
     expect(onA.status).toBe(404)
     expect(JSON.parse(onA.text).error.code).toBe('NOT_FOUND')
-    expect(onA.text.replaceAll(a.upload, '<id>')).toBe(onNowhere.text.replaceAll(NOWHERE.upload, '<id>'))
+    const normalise = (text: string, ids: Ids) => Object.values(ids).reduce((t, id, n) => t.replaceAll(id, `<id${n}>`), text)
+    expect(normalise(onA.text, a)).toBe(normalise(onNowhere.text, NOWHERE))
     // Tenant A still reads it: the 404 is isolation, not a broken route.
     expect((await call(keyA, c.request(a))).status).toBe(200)
+  })
+
+  it.each(Object.entries(CASES).filter(([, c]) => c.kind === 'own'))('%s: tenant B gets its own data, none of tenant A’s', async (_route, c) => {
+    if (c.kind !== 'own') return
+    const onB = await call(keyB, c.request())
+    expect(onB.status).toBe(200)
+    for (const leak of [...Object.values(a), 'Windows Ngrok Reverse Proxy Usage']) expect(onB.text).not.toContain(leak)
+    const onA = await call(keyA, c.request())
+    expect(onA.status).toBe(200)
+    expect(onA.text).toContain('Windows Ngrok Reverse Proxy Usage')
   })
 
   it.each(Object.entries(CASES).filter(([, c]) => c.kind === 'public'))('%s: answers without any tenant data', async (_route, c) => {

@@ -17,6 +17,7 @@ describe('loadConfig', () => {
       maxGzipRatio: 100,
       rateLimitPerMinute: 600,
       rateLimitUnauthenticatedPerMinute: 60,
+      exportBatchRows: 1000,
       trustProxy: false,
       logLevel: 'info',
       production: false,
@@ -39,6 +40,12 @@ describe('loadConfig', () => {
   it('reads the retention sweep interval, one second at least', () => {
     expect(loadConfig({ RETENTION_SWEEP_INTERVAL_MS: '60000' }).retentionSweepIntervalMs).toBe(60_000)
     expect(() => loadConfig({ RETENTION_SWEEP_INTERVAL_MS: '10' })).toThrow(/RETENTION_SWEEP_INTERVAL_MS/)
+  })
+
+  it('reads the export batch size: 1 to 100,000 rows', () => {
+    expect(loadConfig({ EXPORT_BATCH_ROWS: '7' }).exportBatchRows).toBe(7)
+    expect(() => loadConfig({ EXPORT_BATCH_ROWS: '0' })).toThrow(/EXPORT_BATCH_ROWS/)
+    expect(() => loadConfig({ EXPORT_BATCH_ROWS: '100001' })).toThrow(/EXPORT_BATCH_ROWS/)
   })
 
   it('reads the request and decompression limits; 0 turns a rate or ratio limit off', () => {
