@@ -29,6 +29,8 @@ export interface ProcessUploadDeps {
   progressIntervalMs?: number
   /** Caps on gzip uploads (MAX_DECOMPRESSED_BYTES, MAX_GZIP_RATIO); the reader's defaults otherwise. */
   gzipLimits?: GzipLimits
+  /** Aborted when the worker shuts down: reading stops at the next batch and the transaction rolls back. */
+  signal?: AbortSignal
 }
 
 export type GzipLimits = Pick<ReadOptions, 'maxDecompressedBytes' | 'maxDecompressionRatio'>
@@ -106,6 +108,7 @@ async function ingestAndDetect(
   const progress = trackProgress(deps.pool, job.uploadId, deps.progressIntervalMs ?? 1_000)
   async function* events(): AsyncGenerator<StoredEvent[]> {
     for await (const batch of readEventBatches(progress.count(governed(readUploadChunks(deps.pool, job.uploadId))), { format: job.format, crowdstrikeHosts, ...deps.gzipLimits })) {
+      deps.signal?.throwIfAborted()
       foldIngestItems(stats, batch.items)
       const stored: StoredEvent[] = []
       for (const item of batch.items) {

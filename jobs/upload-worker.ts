@@ -1,4 +1,4 @@
-import { UnrecoverableError, Worker } from 'bullmq'
+import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq'
 import type pg from 'pg'
 import type { Logger } from 'pino'
 import type { PrismaClient } from '../src/db/prisma.js'
@@ -21,12 +21,22 @@ export interface UploadWorkerOptions {
 export function startUploadWorker(opts: UploadWorkerOptions): Worker<ProcessUploadJob> {
   const worker = new Worker<ProcessUploadJob>(
     UPLOAD_QUEUE,
-    async (job) => {
+    // The third parameter makes BullMQ give the job an abort signal (src/queue/close-worker.ts).
+    async (job, token, signal) => {
       const log = opts.log.child({ jobId: job.id, uploadId: job.data.uploadId, tenantId: job.data.tenantId, attempt: job.attemptsMade + 1 })
       log.info('upload job started')
       const collectionsBefore = processMemoryGovernor().collections
-      // Row-level security: the job sees its own tenant's rows only.
-      const result = await withTenantScope(job.data.tenantId, () => processUpload({ pool: opts.pool, prisma: opts.prisma, gzipLimits: opts.gzipLimits }, job.data.uploadId, job.data.tenantId))
+      let result: Awaited<ReturnType<typeof processUpload>>
+      try {
+        // Row-level security: the job sees its own tenant's rows only.
+        result = await withTenantScope(job.data.tenantId, () => processUpload({ pool: opts.pool, prisma: opts.prisma, gzipLimits: opts.gzipLimits, signal }, job.data.uploadId, job.data.tenantId))
+      } catch (err) {
+        if (!signal?.aborted || token === undefined) throw err
+        await handBack(opts.pool, job, token)
+        log.info('upload job handed back to the queue: the worker is shutting down')
+        // BullMQ's way to end a job that was moved out of active: not a failure, no attempt spent.
+        throw new WaitingError()
+      }
       // Collections forced to keep memory bounded (shared with concurrent jobs): a sign of how much garbage the job made.
       const gcCollections = processMemoryGovernor().collections - collectionsBefore
       log.info({ status: result.status, events: result.stats.events, detectionRows: result.detectionRows, gcCollections }, 'upload job finished')
@@ -42,4 +52,14 @@ export function startUploadWorker(opts: UploadWorkerOptions): Worker<ProcessUplo
   })
   worker.on('error', (err) => opts.log.error({ err: err.message }, 'worker error'))
   return worker
+}
+
+/**
+ * Gives an interrupted job back: the upload is QUEUED again (its transaction was rolled back, so
+ * nothing of this attempt remains), then the job returns to the queue with its priority, for the
+ * next worker to start over.
+ */
+async function handBack(pool: pg.Pool, job: Job<ProcessUploadJob>, token: string): Promise<void> {
+  await withTenantScope(job.data.tenantId, () => pool.query(`UPDATE uploads SET status = 'QUEUED', started_at = NULL WHERE id = $1 AND status = 'RUNNING'`, [job.data.uploadId]))
+  await job.moveToWait(token)
 }

@@ -9,13 +9,16 @@ import type { Config } from './config.js'
 import { createPool } from './db/pool.js'
 import { createPrisma } from './db/prisma.js'
 import type { AppDeps } from './graphql/context.js'
+import { drainable, type HttpDrain } from './http/http-drain.js'
+import { closeWorker } from './queue/close-worker.js'
 import { createUploadQueue } from './queue/queues.js'
 import { createRedisRateLimiter, type RateLimiter } from './rate-limit/redis-rate-limiter.js'
 
 /**
  * Starts the API, the worker, or both in one process, over one pool and one Prisma client, and
- * stops them in the right order: stop taking requests and jobs, let running ones finish, then
- * close the connections.
+ * stops them in the right order: stop taking requests and jobs, let running ones finish within
+ * SHUTDOWN_GRACE_MS (then cut the requests and hand the jobs back to the queue), then close the
+ * connections.
  */
 
 export interface RunningService {
@@ -23,6 +26,7 @@ export interface RunningService {
   routes: readonly string[]
   /** The API's base URL, when the API runs. */
   url: string | null
+  /** Stops gracefully (see above); resolves once every connection is closed. */
   close(): Promise<void>
 }
 
@@ -32,6 +36,7 @@ export async function startService(config: Config, log: Logger, roles: { api: bo
   const uploadQueue = createUploadQueue(config.redisUrl, config.queuePrefix)
   const deps: AppDeps = { config, pool, prisma, uploadQueue }
   let server: http.Server | null = null
+  let drain: HttpDrain | null = null
   let routes: string[] = []
   let stopApollo: (() => Promise<void>) | null = null
   let limiter: RateLimiter | null = null
@@ -47,6 +52,7 @@ export async function startService(config: Config, log: Logger, roles: { api: bo
     const app = createApp(deps, apollo, log, limiter)
     routes = describeRoutes(app)
     server = http.createServer(app)
+    drain = drainable(server)
     server.listen(config.port, config.host)
     await once(server, 'listening')
   }
@@ -63,32 +69,45 @@ export async function startService(config: Config, log: Logger, roles: { api: bo
     url,
     routes,
     async close() {
-      if (server) {
-        const closed = new Promise<void>((resolve) => server!.close(() => resolve()))
-        server.closeIdleConnections()
-        await closed
-      }
+      const started = performance.now()
+      // Requests and jobs stop together, so the grace period bounds the whole stop.
+      const [requests, jobs] = await Promise.all([drain?.drain(config.shutdownGraceMs), worker ? closeWorker(worker, config.shutdownGraceMs) : undefined, maintenance?.close()])
       await stopApollo?.()
       await limiter?.close()
-      await worker?.close()
-      await maintenance?.close()
       await uploadQueue.close()
       await prisma.$disconnect()
       await pool.end()
-      log.info('watchpost stopped')
+      log.info({ ms: Math.round(performance.now() - started), requestsCut: requests?.cut ?? 0, jobsHandedBack: jobs?.cancelled ?? false }, 'watchpost stopped')
     },
   }
 }
 
-/** Runs until SIGTERM/SIGINT, then shuts down gracefully (a second signal exits at once). */
-export function closeOnSignals(service: RunningService, log: Logger): void {
+/** How long after the grace period a stop may take (closing pools and Redis) before the process gives up. */
+const STOP_MARGIN_MS = 10_000
+
+/**
+ * Runs until SIGTERM/SIGINT, then shuts down gracefully and exits 0 once nothing is left open:
+ * the exit itself shows that every connection was closed. A second signal exits at once (1); so
+ * does a stop that outlasts the grace period by STOP_MARGIN_MS, naming what was still open.
+ */
+export function closeOnSignals(service: RunningService, log: Logger, graceMs: number): void {
   let stopping = false
   const stop = (signal: string): void => {
-    if (stopping) process.exit(1)
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting without finishing the shutdown')
+      process.exit(1)
+    }
     stopping = true
-    log.info({ signal }, 'shutting down')
+    log.info({ signal, graceMs }, 'shutting down')
+    // unref: the deadline alone must not keep the process alive once everything else is closed.
+    setTimeout(() => {
+      log.error({ afterMs: graceMs + STOP_MARGIN_MS, stillOpen: process.getActiveResourcesInfo() }, 'shutdown did not finish in time; exiting')
+      process.exit(1)
+    }, graceMs + STOP_MARGIN_MS).unref()
     service.close().then(
-      () => process.exit(0),
+      () => {
+        process.exitCode = 0
+      },
       (err) => {
         log.error({ err }, 'shutdown failed')
         process.exit(1)

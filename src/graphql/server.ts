@@ -62,6 +62,9 @@ export function createApolloServer(opts: { production: boolean; log: Logger }): 
     plugins: [...(limits.plugins as unknown as ApolloServerPlugin<RequestContext>[]), auditPlugin(opts.log)],
     validationRules: limits.validationRules,
     allowBatchedHttpRequests: false,
+    // The service stops on SIGTERM itself, draining requests first (src/service.ts); Apollo's own
+    // handler would stop it mid-request and re-raise the signal, killing the process.
+    stopOnTerminationSignals: false,
     introspection: !opts.production,
     includeStacktraceInErrorResponses: false,
     formatError: (formatted, error) => formatError(formatted, error, (err) => opts.log.error({ err }, 'unexpected error in a GraphQL operation')),

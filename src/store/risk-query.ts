@@ -37,6 +37,7 @@ export async function queryRiskObjects(pool: pg.Pool, q: RiskObjectQuery): Promi
   if (q.from) add('time >= $?', q.from)
   if (q.to) add('time <= $?', q.to)
   params.push(q.first)
+  const where = parts.join(' AND ')
   const { rows } = await pool.query<{
     risk_object: string
     risk_object_type: string
@@ -47,14 +48,23 @@ export async function queryRiskObjects(pool: pg.Pool, q: RiskObjectQuery): Promi
     first_seen: Date
     last_seen: Date
   }>(
-    `WITH r AS (SELECT * FROM risk_events WHERE ${parts.join(' AND ')})
-     SELECT g.*,
-            (SELECT array_agg(DISTINCT t ORDER BY t) FROM r r2 CROSS JOIN unnest(r2.mitre_techniques) AS t
-             WHERE r2.risk_object = g.risk_object AND r2.risk_object_type = g.risk_object_type) AS techniques
-     FROM (SELECT risk_object, risk_object_type, sum(risk_score) AS total, count(*) AS n,
-                  array_agg(DISTINCT rule_id::text) AS rule_ids, min(time) AS first_seen, max(time) AS last_seen
-           FROM r GROUP BY risk_object, risk_object_type
-           ORDER BY total DESC, risk_object_type, risk_object LIMIT $${params.length}) g
+    // Summed per rule first (a hash aggregate of few groups), then per object; the techniques only
+    // for the objects on the page, through the (tenant, type, object) index, not a scan per object.
+    `WITH per_rule AS (
+       SELECT risk_object, risk_object_type, rule_id, sum(risk_score) AS total, count(*) AS n, min(time) AS first_seen, max(time) AS last_seen
+       FROM risk_events WHERE ${where} GROUP BY risk_object, risk_object_type, rule_id
+     ), g AS (
+       SELECT risk_object, risk_object_type, sum(total) AS total, sum(n) AS n, array_agg(rule_id::text ORDER BY rule_id::text) AS rule_ids,
+              min(first_seen) AS first_seen, max(last_seen) AS last_seen
+       FROM per_rule GROUP BY risk_object, risk_object_type
+       ORDER BY total DESC, risk_object_type, risk_object LIMIT $${params.length}
+     )
+     SELECT g.*, t.techniques FROM g
+     LEFT JOIN LATERAL (
+       SELECT array_agg(DISTINCT technique ORDER BY technique) AS techniques
+       FROM risk_events e CROSS JOIN unnest(e.mitre_techniques) AS technique
+       WHERE ${where} AND e.risk_object_type = g.risk_object_type AND e.risk_object = g.risk_object
+     ) t ON true
      ORDER BY g.total DESC, g.risk_object_type, g.risk_object`,
     params,
   )

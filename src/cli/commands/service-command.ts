@@ -12,7 +12,7 @@ export async function runService(args: string[], command: string, roles: { api: 
   if (roles.migrate) await migrateDatabase(config.databaseUrl, (line) => log.info(line))
   const service = await startService(config, log, roles)
   if (service.url) process.stderr.write(`watchpost: GraphQL API at ${service.url}/graphql\n`)
-  closeOnSignals(service, log)
+  closeOnSignals(service, log, config.shutdownGraceMs)
   await new Promise(() => {})
   return 0
 }

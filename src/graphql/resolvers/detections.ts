@@ -47,6 +47,16 @@ function ruleOf(ctx: RequestContext, tenantId: string, ruleId: string): Promise<
   return rule
 }
 
+/** Loads the rules of a page of detections in one query, ahead of the per-row resolvers that read them. */
+async function loadRulesOfPage(ctx: RequestContext, tenantId: string, ruleIds: string[]): Promise<void> {
+  let cache = rulesOfRequest.get(ctx)
+  if (!cache) rulesOfRequest.set(ctx, (cache = new Map()))
+  const missing = [...new Set(ruleIds)].filter((id) => !cache.has(id))
+  if (missing.length === 0) return
+  const rows = await ctx.deps.prisma.rule.findMany({ where: { tenantId, id: { in: missing } } })
+  for (const id of missing) cache.set(id, Promise.resolve(rows.find((r) => r.id === id) ?? null))
+}
+
 function ruleIdsForFilter(rules: Awaited<ReturnType<typeof rulesById>>, filter: DetectionFilterArgs): string[] | null {
   let ids: string[] | null = filter.ruleId ? [filter.ruleId] : null
   if (filter.mitreTechnique) {
@@ -77,6 +87,7 @@ export const detectionResolvers = {
         first,
         after: args.after,
       })
+      await loadRulesOfPage(ctx, tenantId, page.records.map((r) => r.record.ruleId))
       return {
         edges: page.records.map((r) => ({ cursor: r.cursor, node: { ...r.record, tenantId } })),
         pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.records.at(-1)?.cursor ?? null },
