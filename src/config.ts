@@ -28,6 +28,11 @@ const schema = z.object({
   WORKER_CONCURRENCY: positiveInt.default(2),
   /** How often the worker processes purge data older than each tenant's retention period. */
   RETENTION_SWEEP_INTERVAL_MS: z.coerce.number().int().min(1_000).default(3_600_000),
+  /**
+   * On SIGTERM, how long the requests and upload jobs in flight may run on before the requests are
+   * cut and the jobs handed back to the queue; keep the orchestrator's own grace period ~10 s above.
+   */
+  SHUTDOWN_GRACE_MS: nonNegativeInt.default(20_000),
   /** Largest accepted upload, in bytes, before decompression. */
   MAX_UPLOAD_BYTES: positiveInt.default(5 * 1024 ** 3),
   /** Largest size a gzip upload may inflate to; reading stops there with an error. */
@@ -58,6 +63,7 @@ export type Config = Readonly<{
   queuePrefix: string
   workerConcurrency: number
   retentionSweepIntervalMs: number
+  shutdownGraceMs: number
   maxUploadBytes: number
   maxDecompressedBytes: number
   /** 0: no ratio limit. */
@@ -98,6 +104,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     queuePrefix: c.QUEUE_PREFIX,
     workerConcurrency: c.WORKER_CONCURRENCY,
     retentionSweepIntervalMs: c.RETENTION_SWEEP_INTERVAL_MS,
+    shutdownGraceMs: c.SHUTDOWN_GRACE_MS,
     maxUploadBytes: c.MAX_UPLOAD_BYTES,
     maxDecompressedBytes: c.MAX_DECOMPRESSED_BYTES,
     maxGzipRatio: c.MAX_GZIP_RATIO,

@@ -12,6 +12,7 @@ describe('loadConfig', () => {
       queuePrefix: 'watchpost',
       workerConcurrency: 2,
       retentionSweepIntervalMs: 3_600_000,
+      shutdownGraceMs: 20_000,
       maxUploadBytes: 5 * 1024 ** 3,
       maxDecompressedBytes: 4 * 1024 ** 3,
       maxGzipRatio: 100,
@@ -46,6 +47,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ EXPORT_BATCH_ROWS: '7' }).exportBatchRows).toBe(7)
     expect(() => loadConfig({ EXPORT_BATCH_ROWS: '0' })).toThrow(/EXPORT_BATCH_ROWS/)
     expect(() => loadConfig({ EXPORT_BATCH_ROWS: '100001' })).toThrow(/EXPORT_BATCH_ROWS/)
+  })
+
+  it('reads the shutdown grace period; 0 hands running jobs back at once', () => {
+    expect(loadConfig({ SHUTDOWN_GRACE_MS: '0' }).shutdownGraceMs).toBe(0)
+    expect(loadConfig({ SHUTDOWN_GRACE_MS: '45000' }).shutdownGraceMs).toBe(45_000)
+    expect(() => loadConfig({ SHUTDOWN_GRACE_MS: '-1' })).toThrow(/SHUTDOWN_GRACE_MS/)
   })
 
   it('reads the request and decompression limits; 0 turns a rate or ratio limit off', () => {
