@@ -9,6 +9,7 @@ import type { RequestContext } from './context.js'
 import { auditLogResolvers } from './resolvers/audit-log.js'
 import { detectionResolvers } from './resolvers/detections.js'
 import { hostResolvers } from './resolvers/hosts.js'
+import { mitreCoverageResolvers } from './resolvers/mitre-coverage.js'
 import { tenantResolvers } from './resolvers/tenants.js'
 import { ruleLabResolvers } from './resolvers/rule-lab.js'
 import { riskIncidentResolvers } from './resolvers/risk-incidents.js'
@@ -23,7 +24,7 @@ export const resolvers = {
   DateTime: DateTimeScalar,
   JSON: JsonScalar,
   Upload: GraphQLUpload,
-  Query: { ...ruleResolvers.Query, ...ruleLabResolvers.Query, ...uploadResolvers.Query, ...detectionResolvers.Query, ...hostResolvers.Query, ...tenantResolvers.Query, ...auditLogResolvers.Query, ...riskIncidentResolvers.Query },
+  Query: { ...ruleResolvers.Query, ...ruleLabResolvers.Query, ...uploadResolvers.Query, ...detectionResolvers.Query, ...hostResolvers.Query, ...tenantResolvers.Query, ...auditLogResolvers.Query, ...riskIncidentResolvers.Query, ...mitreCoverageResolvers.Query },
   Mutation: { ...ruleResolvers.Mutation, ...ruleLabResolvers.Mutation, ...uploadResolvers.Mutation, ...detectionResolvers.Mutation, ...hostResolvers.Mutation, ...tenantResolvers.Mutation, ...riskIncidentResolvers.Mutation },
   Rule: { ...ruleResolvers.Rule, ...ruleLabResolvers.Rule },
   LogUpload: uploadResolvers.LogUpload,

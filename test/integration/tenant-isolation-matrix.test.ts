@@ -13,8 +13,11 @@ import { uploadMultipart, waitForUpload } from '../helpers/uploads.js'
 
 type Ids = { rule: string; upload: string; detection: string; apiKey: string; tenant: string }
 type Expect = 'NOT_FOUND' | 'NO_DATA' | 'FORBIDDEN_ALWAYS'
-/** `creates`: the operation makes a new object of B's own, so two calls never answer alike. */
-type Case = { doc: (ids: Ids) => string; vars?: (ids: Ids) => Record<string, unknown>; expect: Expect; creates?: boolean }
+/**
+ * `creates`: the operation makes a new object of B's own, so two calls never answer alike.
+ * `stamped`: the answer carries the time it was made, left out of the comparison.
+ */
+type Case = { doc: (ids: Ids) => string; vars?: (ids: Ids) => Record<string, unknown>; expect: Expect; creates?: boolean; stamped?: boolean }
 
 const NOWHERE: Ids = {
   rule: '00000000-0000-4000-8000-000000000001',
@@ -33,6 +36,8 @@ const CASES: Record<string, Case> = {
   detections: { doc: (i) => `{ detections(filter: { ruleId: "${i.rule}" }) { totalCount edges { node { id } } } }`, expect: 'NO_DATA' },
   riskObjects: { doc: (i) => `{ riskObjects(filter: { ruleId: "${i.rule}" }) { object } }`, expect: 'NO_DATA' },
   mitreTechniques: { doc: (i) => `{ mitreTechniques(filter: { ruleId: "${i.rule}" }) { id detectionCount } }`, expect: 'NO_DATA' },
+  mitreCoverage: { doc: () => '{ mitreCoverage(includeUncovered: false) { coveredTechniqueCount tactics { techniques { id detectionCount rules { id name } } } } }', expect: 'NO_DATA' },
+  mitreCoverageLayer: { doc: () => '{ mitreCoverageLayer }', expect: 'NO_DATA', stamped: true },
   validateRule: { doc: () => '{ validateRule(yaml: "name: x") { valid } }', expect: 'NO_DATA' },
   exportRules: { doc: (i) => `{ exportRules(ids: ["${i.rule}"]) }`, expect: 'NO_DATA' },
   previewRule: { doc: (i) => `query ($y: String!) { previewRule(yaml: $y, uploadId: "${i.upload}") { uploadId } }`, vars: () => ({ y: SEED_RULE_YAML }), expect: 'NOT_FOUND' },
@@ -112,7 +117,8 @@ describe('tenant isolation matrix (generated from the schema)', () => {
     if (c.expect === 'NO_DATA') expect(onA.errors).toBeUndefined()
     if (c.creates) return
     // The answer must not depend on whether the id exists in another tenant.
-    const normalise = (r: unknown, ids: Ids) => Object.values(ids).reduce((s, id, i) => s.replaceAll(id, `<id${i}>`), JSON.stringify(r))
+    const unstamped = (text: string) => (c.stamped ? text.replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z/g, '<time>') : text)
+    const normalise = (r: unknown, ids: Ids) => unstamped(Object.values(ids).reduce((s, id, i) => s.replaceAll(id, `<id${i}>`), JSON.stringify(r)))
     expect(normalise(onA, a)).toBe(normalise(onNowhere, NOWHERE))
   })
 
