@@ -1,17 +1,19 @@
 import { UnrecoverableError } from 'bullmq'
 import type pg from 'pg'
 import type { PrismaClient } from '../src/db/prisma.js'
-import { DetectionAggregator, describeDetection } from '../src/detection/index.js'
+import { DetectionAggregator } from '../src/detection/index.js'
+import { contributionOf, riskObjectsOf } from '../src/store/contribution-of.js'
 import { foldIngestItems, newIngestStats, readEventBatches, type IngestStats, type LogFormat, type ReadOptions } from '../src/ingest/index.js'
 import { clearUploadResults, writeContributions, type DetectionContributionInput } from '../src/store/detection-writer.js'
-import { copyEvents, type StoredEvent } from '../src/store/event-copy.js'
+import { copyEvents, type CopyResult, type StoredEvent } from '../src/store/event-copy.js'
+import { coverWholeUpload } from '../src/store/rule-coverage.js'
 import { loadEnabledRules } from '../src/store/tenant-rules.js'
 import { readUploadChunks } from '../src/store/upload-chunks.js'
 import { governed } from '../src/runtime/memory-governor.js'
 import { loadCrowdstrikeHosts } from '../src/store/crowdstrike-hosts.js'
 import { withTransaction } from '../src/db/transaction.js'
 import { UPLOAD_LOCK_CLASS } from '../src/store/upload-lock.js'
-import { evaluateRiskIncidents, type RiskObjectKey } from '../src/store/risk-incident-evaluation.js'
+import { evaluateRiskIncidents } from '../src/store/risk-incident-evaluation.js'
 
 /**
  * Processes one upload: streams its stored bytes through the parser, COPYs the normalized events,
@@ -80,26 +82,40 @@ export async function processUpload(deps: ProcessUploadDeps, uploadId: string, t
     if (upload.raw_purged_at) throw new UnrecoverableError(`the raw bytes of upload ${uploadId} were purged by the tenant's retention period; it cannot be processed again`)
     await clearUploadResults(client, uploadId)
     const format = (upload.format_override ?? 'auto') as LogFormat | 'auto'
-    const { stats, contributions } = await ingestAndDetect(deps, client, { uploadId, tenantId, format })
+    const { stats, contributions, stored, evaluated } = await ingestAndDetect(deps, client, { uploadId, tenantId, format })
     const detectionRows = await writeContributions(client, tenantId, uploadId, contributions)
+    // The upload is evaluated whole by these rules: scans leave it alone until a rule changes.
+    await coverWholeUpload(client, tenantId, uploadId, evaluated)
     // Risk incidents (ES risk-based alerting) for the risk objects this upload wrote risk events for.
-    await evaluateRiskIncidents(client, tenantId, { now: new Date(), objects: touchedRiskObjects(contributions) })
+    await evaluateRiskIncidents(client, tenantId, { now: new Date(), objects: riskObjectsOf(contributions) })
     const outcome = uploadOutcome(stats, Number(upload.size_bytes))
     await client.query(
       `UPDATE uploads SET status = $8, failure_reason = $9, finished_at = now(), event_count = $2, process_events = $3, skipped_count = $4,
-         error_count = $5, errors = $6, detection_rows = $7, bytes_processed = size_bytes, skipped_by_kind = $10 WHERE id = $1`,
-      [uploadId, stats.events, stats.processEvents, stats.skipped, stats.errorCount, JSON.stringify(stats.errors), detectionRows, outcome.status, outcome.reason, JSON.stringify(stats.skippedByKind ?? {})],
+         error_count = $5, errors = $6, detection_rows = $7, bytes_processed = size_bytes, skipped_by_kind = $10,
+         duplicate_events = $11, first_event_time = $12, last_event_time = $13 WHERE id = $1`,
+      [
+        uploadId, stats.events, stats.processEvents, stats.skipped, stats.errorCount, JSON.stringify(stats.errors), detectionRows, outcome.status, outcome.reason,
+        JSON.stringify(stats.skippedByKind ?? {}), stored.duplicates, stored.firstEventTime, stored.lastEventTime,
+      ],
     )
     return { status: 'SUCCEEDED', outcome: outcome.status, stats, detectionRows }
   })
 }
 
-/** Streams the stored bytes through the parser into COPY, feeding every event to the rules. */
+interface IngestResult {
+  stats: IngestStats
+  contributions: DetectionContributionInput[]
+  stored: { duplicates: number; firstEventTime: Date | null; lastEventTime: Date | null }
+  /** The rules (and revisions) every stored event was evaluated with. */
+  evaluated: { ruleId: string; revision: number }[]
+}
+
+/** Streams the stored bytes through the parser into COPY, feeding every new event to the rules. */
 async function ingestAndDetect(
   deps: ProcessUploadDeps,
   client: pg.ClientBase,
   job: { uploadId: string; tenantId: string; format: LogFormat | 'auto' },
-): Promise<{ stats: IngestStats; contributions: DetectionContributionInput[] }> {
+): Promise<IngestResult> {
   const { rules } = await loadEnabledRules(deps.prisma, job.tenantId)
   const aggregator = new DetectionAggregator(rules.map((r) => r.compiled))
   const tenantRuleOf = new Map(rules.map((r) => [r.compiled, r]))
@@ -113,40 +129,39 @@ async function ingestAndDetect(
       const stored: StoredEvent[] = []
       for (const item of batch.items) {
         if (item.kind !== 'event') continue
-        aggregator.add(item.event)
         stored.push({ event: item.event, source: item.source, key: item.key, line: item.line })
       }
       yield stored
     }
   }
+  // The rules see only the events this upload stored: one the tenant already had is counted once.
+  let firstEventTime = Infinity
+  let lastEventTime = -Infinity
+  let copied: CopyResult
   try {
-    await copyEvents(client, job.tenantId, job.uploadId, events())
+    copied = await copyEvents(client, job.tenantId, job.uploadId, events(), {
+      onStored: (stored) => {
+        for (const s of stored) {
+          aggregator.add(s.event)
+          if (s.event._time < firstEventTime) firstEventTime = s.event._time
+          if (s.event._time > lastEventTime) lastEventTime = s.event._time
+        }
+      },
+    })
   } finally {
     progress.stop()
   }
-  const contributions = aggregator.rows().map((row): DetectionContributionInput => {
-    const view = describeDetection(row)
-    return {
-      ruleId: tenantRuleOf.get(row.rule)!.ruleId,
-      ruleRevision: tenantRuleOf.get(row.rule)!.revision,
-      groupKey: row.key,
-      fields: row.fields,
-      count: row.count,
-      firstTime: row.firstTime,
-      lastTime: row.lastTime,
-      risk: view.risk,
-      threatObjects: view.threatObjects,
-      mitreTechniques: view.mitre.map((m) => m.id),
-    }
-  })
-  return { stats, contributions }
-}
-
-/** The distinct risk objects of an upload's grouped rows. */
-function touchedRiskObjects(contributions: DetectionContributionInput[]): RiskObjectKey[] {
-  const seen = new Map<string, RiskObjectKey>()
-  for (const c of contributions) for (const r of c.risk) seen.set(`${r.type}\u0000${r.object}`, { type: r.type, object: r.object })
-  return [...seen.values()]
+  const contributions = aggregator.rows().map((row) => contributionOf(row, tenantRuleOf.get(row.rule)!))
+  return {
+    stats,
+    contributions,
+    stored: {
+      duplicates: copied.duplicates,
+      firstEventTime: copied.stored > 0 ? new Date(firstEventTime) : null,
+      lastEventTime: copied.stored > 0 ? new Date(lastEventTime) : null,
+    },
+    evaluated: rules.map((r) => ({ ruleId: r.ruleId, revision: r.revision })),
+  }
 }
 
 /** Records the job's failure on the upload (after BullMQ gave up, or for unrecoverable input). */

@@ -6,6 +6,7 @@ import { setRequestScope, withSystemScope } from '../db/db-scope.js'
 import type { PrismaClient } from '../db/prisma.js'
 import { ForbiddenError, UnauthenticatedError } from '../errors.js'
 import type { ProcessUploadJob } from '../queue/queues.js'
+import type { ScanJob } from '../queue/scan-queue.js'
 import { authenticateApiKey, type ApiKeyRole, type Principal } from '../store/api-keys.js'
 
 /** What every request may use: the shared services, and the caller when authenticated. */
@@ -14,6 +15,7 @@ export interface AppDeps {
   pool: pg.Pool
   prisma: PrismaClient
   uploadQueue: Queue<ProcessUploadJob>
+  scanQueue: Queue<ScanJob>
 }
 
 /** The operator: manages tenants, sees no tenant's data. */

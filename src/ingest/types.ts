@@ -13,8 +13,12 @@ export type LogFormat = (typeof LOG_FORMATS)[number]
 export type EventSource = 'sysmon' | 'security-4688' | 'crowdstrike'
 
 export type IngestItem =
-  /** `key` identifies the raw event within its source (for de-duplication and drill-down). */
-  | { kind: 'event'; event: ProcessEvent; source: EventSource; key: string; line: number }
+  /**
+   * `key` identifies the raw event within its source, so the same event uploaded twice is stored
+   * and counted once: Computer|Channel|EventRecordID for Windows events, aid|TargetProcessId|timestamp
+   * for CrowdStrike. Null when the event lacks a part of it (it then cannot be recognised again).
+   */
+  | { kind: 'event'; event: ProcessEvent; source: EventSource; key: string | null; line: number }
   /**
    * A well-formed event that is not a process creation: counted, not an error. `eventKind` is its
    * key in `IngestStats.skippedByKind`: `sysmon:3`, `security:4624`, `windows:<Channel>:<EventID>`,

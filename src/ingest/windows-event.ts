@@ -23,9 +23,16 @@ function toItem(source: EventSource, normalized: Normalized, record: WinEventVie
     kind: 'event',
     event: applyCimDataModel(normalized.time, normalized.fields, WINDOWS_SOURCETYPE),
     source,
-    key: detach(`${record.computer ?? ''}|${record.channel ?? ''}|${record.recordId ?? ''}`),
+    key: windowsEventKey(record),
     line,
   }
+}
+
+/** Computer|Channel|EventRecordID, or null when one is missing or empty (no identity then). */
+function windowsEventKey(record: WinEventView): string | null {
+  const { computer, channel, recordId } = record
+  if (!computer || !channel || !recordId?.trim()) return null
+  return detach(`${computer}|${channel}|${recordId.trim()}`)
 }
 
 /** The EventID as a canonical decimal string, or why it is unusable. */

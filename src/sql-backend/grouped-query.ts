@@ -15,6 +15,12 @@ export interface QueryScope {
   readonly uploadId?: string
   readonly from?: Date
   readonly to?: Date
+  /**
+   * Per upload, the event-time ranges to read (a scan's coverage, src/store/rule-coverage.ts):
+   * the query then reads only those and groups per upload too (column `upload_id`). Times are ISO
+   * strings or '±infinity'; the three arrays are parallel, one entry per range.
+   */
+  readonly coverage?: { readonly uploadIds: readonly string[]; readonly from: readonly string[]; readonly to: readonly string[] }
 }
 
 /** A parameterised statement, ready for `client.query(text, values)`. */
@@ -40,13 +46,22 @@ export function buildGroupedQuery(rule: CompiledRule, scope: QueryScope): SqlQue
   const plan = planGroupedQuery(rule)
   const params = new SqlParams()
   const conditions = [`tenant_id = ${params.add(scope.tenantId)}`]
+  let from = 'process_events'
+  const select: string[] = []
+  const groupBy: string[] = []
+  if (scope.coverage !== undefined) {
+    const { uploadIds, from: starts, to: ends } = scope.coverage
+    // Ranges of one upload are disjoint, so the join yields each event at most once.
+    from += ` JOIN unnest(${params.add(uploadIds)}::uuid[], ${params.add(starts)}::timestamptz[], ${params.add(ends)}::timestamptz[]) AS cov(upload_id, covered_from, covered_to) USING (upload_id)`
+    conditions.push('"time" >= cov.covered_from', '"time" < cov.covered_to')
+    select.push(`upload_id AS ${ALIAS.upload}`)
+    groupBy.push(ALIAS.upload)
+  }
   if (scope.uploadId !== undefined) conditions.push(`upload_id = ${params.add(scope.uploadId)}`)
   if (scope.from !== undefined) conditions.push(`"time" >= ${params.add(scope.from.toISOString())}::timestamptz`)
   if (scope.to !== undefined) conditions.push(`"time" < ${params.add(scope.to.toISOString())}::timestamptz`)
   if (rule.where !== null) conditions.push(compileWhereToSql(rule.where, params))
 
-  const select: string[] = []
-  const groupBy: string[] = []
   // Bound once and only when used: Postgres cannot type a parameter that appears nowhere.
   let fillnull: string | null = null
   plan.by.forEach((column, i) => {
@@ -77,7 +92,7 @@ export function buildGroupedQuery(rule: CompiledRule, scope: QueryScope): SqlQue
     }
   })
 
-  const lines = [`SELECT ${select.join(',\n       ')}`, 'FROM process_events', `WHERE ${conditions.join('\n  AND ')}`]
+  const lines = [`SELECT ${select.join(',\n       ')}`, `FROM ${from}`, `WHERE ${conditions.join('\n  AND ')}`]
   // GROUP BY names the output aliases (Postgres resolves them to the select-list expressions, so
   // COALESCE is written once). An aggregate without GROUP BY returns a row even for no input,
   // where tstats would yield no detection.

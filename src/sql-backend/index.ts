@@ -14,6 +14,6 @@ export { buildGroupedQuery, type QueryScope, type SqlQuery } from './grouped-que
 /** Result rows → the engine's partial groups. */
 export { partialGroupsOf, type GroupedQueryRow } from './partial-groups.js'
 /** Query + grouping into GroupedRows. */
-export { runGroupedQuery } from './run-grouped-query.js'
+export { runGroupedQuery, runGroupedQueryPerUpload } from './run-grouped-query.js'
 /** One stored event behind a grouped row (for explanations). */
 export { findSampleEvent } from './sample-event.js'

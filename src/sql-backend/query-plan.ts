@@ -33,6 +33,7 @@ export const ALIAS = {
   count: 'n',
   firstMs: 'first_ms',
   lastMs: 'last_ms',
+  upload: 'upload_id',
 } as const
 
 /** Plans the grouped query of `rule`. */

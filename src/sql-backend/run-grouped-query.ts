@@ -2,6 +2,7 @@ import type pg from 'pg'
 import { DetectionAggregator, type CompiledRule, type GroupedRow } from '../detection/index.js'
 import { buildGroupedQuery, type QueryScope } from './grouped-query.js'
 import { partialGroupsOf, type GroupedQueryRow } from './partial-groups.js'
+import { ALIAS } from './query-plan.js'
 
 /** The part of a pg Client or Pool used here. */
 interface Queryable {
@@ -20,4 +21,29 @@ export async function runGroupedQuery(client: pg.ClientBase | pg.Pool, rule: Com
   const aggregator = new DetectionAggregator([rule])
   aggregator.importGroups(partialGroupsOf(rule, result.rows))
   return aggregator.rows()
+}
+
+/**
+ * Runs `rule` over the coverage ranges of `scope` (QueryScope.coverage) and returns, per upload,
+ * the rows DetectionAggregator would return for that upload's covered events — each upload is
+ * its own batch, as at ingest, so `_filter` sees per-upload groups in both places.
+ */
+export async function runGroupedQueryPerUpload(client: pg.ClientBase | pg.Pool, rule: CompiledRule, scope: QueryScope & { coverage: NonNullable<QueryScope['coverage']> }): Promise<Map<string, GroupedRow[]>> {
+  const { text, values } = buildGroupedQuery(rule, scope)
+  const queryable: Queryable = client
+  const result = await queryable.query<GroupedQueryRow>(text, values)
+  const byUpload = new Map<string, GroupedQueryRow[]>()
+  for (const row of result.rows) {
+    const uploadId = String(row[ALIAS.upload])
+    const list = byUpload.get(uploadId) ?? []
+    list.push(row)
+    byUpload.set(uploadId, list)
+  }
+  const out = new Map<string, GroupedRow[]>()
+  for (const uploadId of new Set(scope.coverage.uploadIds)) {
+    const aggregator = new DetectionAggregator([rule])
+    aggregator.importGroups(partialGroupsOf(rule, byUpload.get(uploadId) ?? []))
+    out.set(uploadId, aggregator.rows())
+  }
+  return out
 }

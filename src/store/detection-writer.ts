@@ -38,12 +38,40 @@ export async function clearUploadResults(client: pg.ClientBase, uploadId: string
   await recomputeDetections(client, rows.map((r) => r.detection_id))
 }
 
-/** Records the upload's grouped rows; returns the number of detection rows touched. */
+/**
+ * Replaces what `ruleId` contributed from `uploadId` (a scan re-evaluating the upload) by `rows`:
+ * the rule's contributions and risk events of the upload are recomputed, not added to, so scanning
+ * the same events again never inflates a count. Detections left with no contribution are dropped.
+ */
+export async function replaceRuleContributions(
+  client: pg.ClientBase,
+  tenantId: string,
+  uploadId: string,
+  ruleId: string,
+  rows: DetectionContributionInput[],
+  by: string,
+): Promise<number> {
+  const { rows: cleared } = await client.query<{ detection_id: string }>(
+    `DELETE FROM detection_contributions c USING detections d
+     WHERE c.detection_id = d.id AND c.upload_id = $1 AND d.rule_id = $2 RETURNING c.detection_id`,
+    [uploadId, ruleId],
+  )
+  await client.query('DELETE FROM risk_events WHERE upload_id = $1 AND rule_id = $2', [uploadId, ruleId])
+  const written = await writeContributions(client, tenantId, uploadId, rows, by)
+  await recomputeDetections(client, cleared.map((r) => r.detection_id))
+  return written
+}
+
+/**
+ * Records the upload's grouped rows; returns the number of detection rows touched. `by` names
+ * what wrote them (`upload <id>` or `scan <id>`) in the comment of a reopened detection.
+ */
 export async function writeContributions(
   client: pg.ClientBase,
   tenantId: string,
   uploadId: string,
   rows: DetectionContributionInput[],
+  by = `upload ${uploadId}`,
 ): Promise<number> {
   if (rows.length === 0) return 0
   await client.query(
@@ -54,8 +82,8 @@ export async function writeContributions(
   )
   // Lock the detections in a fixed order: concurrent uploads touching the same groups then take
   // turns, and each recompute below sees the other's committed contributions.
-  const { rows: ids } = await client.query<{ id: string; rule_id: string; group_key: string }>(
-    `SELECT d.id, d.rule_id, d.group_key FROM detections d
+  const { rows: ids } = await client.query<{ id: string; rule_id: string; group_key: string; count: string }>(
+    `SELECT d.id, d.rule_id, d.group_key, d.count FROM detections d
      JOIN unnest($2::uuid[], $3::text[]) AS t(r, k) ON d.rule_id = t.r AND d.group_key = t.k
      WHERE d.tenant_id = $1 ORDER BY d.id FOR UPDATE OF d`,
     [tenantId, rows.map((r) => r.ruleId), rows.map((r) => r.groupKey)],
@@ -74,20 +102,23 @@ export async function writeContributions(
   )
   await writeRiskEvents(client, tenantId, uploadId, rows, detectionIds)
   await recomputeDetections(client, detectionIds)
-  await reopenClosedTruePositives(client, tenantId, uploadId, detectionIds, rows.map((r) => r.count))
+  await reopenClosedTruePositives(client, tenantId, by, new Map(ids.map((r) => [r.id, Number(r.count)])))
   return rows.length
 }
 
-/** Reopens the touched detections closed as true positives (locked above), each with a comment saying why. */
-async function reopenClosedTruePositives(client: pg.ClientBase, tenantId: string, uploadId: string, detectionIds: string[], counts: number[]): Promise<void> {
-  const { rows } = await client.query<{ id: string }>(
+/**
+ * Reopens the touched detections (locked above) closed as true positives whose count grew, each
+ * with a comment saying why; a recomputation that finds the same events again reopens nothing.
+ */
+async function reopenClosedTruePositives(client: pg.ClientBase, tenantId: string, by: string, countBefore: Map<string, number>): Promise<void> {
+  const { rows } = await client.query<{ id: string; count: string }>(
     `UPDATE detections SET status = 'NEW', status_changed_at = now()
-     WHERE id = ANY($1::uuid[]) AND tenant_id = $2 AND status = 'CLOSED_TRUE_POSITIVE' RETURNING id`,
-    [detectionIds, tenantId],
+     WHERE id = ANY($1::uuid[]) AND tenant_id = $2 AND status = 'CLOSED_TRUE_POSITIVE' AND count > (($3::jsonb) ->> id::text)::bigint
+     RETURNING id, count`,
+    [[...countBefore.keys()], tenantId, JSON.stringify(Object.fromEntries(countBefore))],
   )
   if (rows.length === 0) return
-  const added = new Map<string, number>()
-  detectionIds.forEach((id, i) => added.set(id, (added.get(id) ?? 0) + counts[i]!))
+  const added = new Map(rows.map((r) => [r.id, Number(r.count) - (countBefore.get(r.id) ?? 0)]))
   const reopened = rows.map((r) => r.id)
   await client.query(
     `INSERT INTO detection_comments (tenant_id, detection_id, author, author_key_id, body, created_at)
@@ -97,7 +128,7 @@ async function reopenClosedTruePositives(client: pg.ClientBase, tenantId: string
       reopened,
       reopened.map((id) => {
         const n = added.get(id) ?? 0
-        return `Reopened: upload ${uploadId} added ${n} event${n === 1 ? '' : 's'} after this detection was closed as a true positive.`
+        return `Reopened: ${by} added ${n} event${n === 1 ? '' : 's'} after this detection was closed as a true positive.`
       }),
     ],
   )

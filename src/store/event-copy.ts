@@ -12,13 +12,37 @@ import { CIM_PROCESS_FIELDS, type ProcessEvent } from '../detection/index.js'
  * temporary inbox of the transaction (no policies; no other session can see it) and moved into
  * process_events with INSERT … SELECT every SEGMENT_ROWS rows — an INSERT that the policy checks,
  * so a job can still only write rows of the tenant in its scope.
+ *
+ * Exactly once: an event is stored once per tenant, identified by its source's key (Sysmon/4688:
+ * Computer|Channel|EventRecordID; CrowdStrike: aid|TargetProcessId|timestamp; a unique index on
+ * (tenant_id, event_key)). The move skips events already stored (by an earlier upload, or earlier
+ * in this one) and returns the keys it did store, so the caller evaluates rules on new events only.
+ * An event without a usable key gets one of its own upload (`~<upload>:<n>`, n its ordinal in the
+ * upload): it is never taken for another event, and the same upload re-processed gets the same keys.
  */
 
 export interface StoredEvent {
   event: ProcessEvent
   source: string
-  key: string
+  /** The source's identity of the event, or null when the event carries none. */
+  key: string | null
   line: number
+}
+
+/** What copyEvents stored. */
+export interface CopyResult {
+  /** Events written to process_events. */
+  stored: number
+  /** Events left out because the tenant already had an event with the same key. */
+  duplicates: number
+}
+
+export interface CopyOptions {
+  /**
+   * Called after each segment is stored, with the events of it that were new (the first of several
+   * with one key), in upload order; the rules must see exactly these.
+   */
+  onStored?: (events: StoredEvent[]) => void
 }
 
 /** The columns of process_events that COPY writes, in csvLine's order. */
@@ -27,9 +51,14 @@ const COLUMN_LIST = COPY_COLUMNS.map((c) => `"${c}"`).join(', ')
 const INBOX = 'process_events_inbox'
 const CREATE_INBOX = `CREATE TEMP TABLE IF NOT EXISTS ${INBOX} (LIKE process_events INCLUDING DEFAULTS)`
 const COPY_SQL = `COPY ${INBOX} (${COLUMN_LIST}) FROM STDIN WITH (FORMAT csv)`
-const MOVE_SQL = `INSERT INTO process_events (${COLUMN_LIST}) SELECT ${COLUMN_LIST} FROM ${INBOX}`
-/** Rows COPYed before they are moved: bounds the inbox (temp buffers, then temp files) on big uploads. */
-const SEGMENT_ROWS = 50_000
+const MOVE_SQL = `INSERT INTO process_events (${COLUMN_LIST}) SELECT ${COLUMN_LIST} FROM ${INBOX}
+  ON CONFLICT (tenant_id, event_key) DO NOTHING`
+const MOVE_RETURNING_SQL = `${MOVE_SQL} RETURNING event_key`
+/**
+ * Rows COPYed before they are moved: bounds the inbox (temp buffers, then temp files) and the
+ * events held for onStored. Smaller segments cost round trips; 20,000 keeps those under 1%.
+ */
+const SEGMENT_ROWS = 20_000
 const NEEDS_QUOTES = /[",\n\r]/
 
 function csvValue(v: string | null): string {
@@ -39,8 +68,11 @@ function csvValue(v: string | null): string {
   return NEEDS_QUOTES.test(clean) ? `"${clean.replaceAll('"', '""')}"` : clean
 }
 
-/** One event as a CSV line of COPY_COLUMNS. */
-export function csvLine(tenantId: string, uploadId: string, s: StoredEvent): string {
+/** The key of an event without one of its own: unique to its upload and its place in it. */
+export const uploadLocalKey = (uploadId: string, ordinal: number): string => `~${uploadId}:${ordinal}`
+
+/** One event (whose key is already resolved) as a CSV line of COPY_COLUMNS. */
+export function csvLine(tenantId: string, uploadId: string, s: StoredEvent & { key: string }): string {
   let line = `${tenantId},${uploadId},${new Date(s.event._time).toISOString()},${csvValue(s.source)},${csvValue(s.key)},${s.line}`
   for (const f of CIM_PROCESS_FIELDS) line += ',' + csvValue(s.event[f])
   return line + '\n'
@@ -52,10 +84,15 @@ export async function copyEvents(
   tenantId: string,
   uploadId: string,
   batches: AsyncIterable<StoredEvent[]>,
-): Promise<void> {
+  options: CopyOptions = {},
+): Promise<CopyResult> {
   await client.query(CREATE_INBOX)
   const source = batches[Symbol.asyncIterator]()
+  const result: CopyResult = { stored: 0, duplicates: 0 }
   let exhausted = false
+  let ordinal = 0
+  let segmentRows = 0
+  let held: (StoredEvent & { key: string })[] = []
   async function* segment(): AsyncGenerator<string> {
     let rows = 0
     while (rows < SEGMENT_ROWS) {
@@ -66,20 +103,43 @@ export async function copyEvents(
       }
       if (next.value.length === 0) continue
       let text = ''
-      for (const s of next.value) text += csvLine(tenantId, uploadId, s)
+      for (const s of next.value) {
+        const keyed = { ...s, key: s.key ?? uploadLocalKey(uploadId, ordinal) }
+        ordinal++
+        text += csvLine(tenantId, uploadId, keyed)
+        if (options.onStored) held.push(keyed)
+      }
       rows += next.value.length
+      segmentRows += next.value.length
       yield text
     }
   }
   try {
     while (!exhausted) {
       await pipeline(Readable.from(segment(), { highWaterMark: 1 }), client.query(copyFrom(COPY_SQL)))
-      await client.query(MOVE_SQL)
+      const moved = await client.query<{ event_key: string }>(options.onStored ? MOVE_RETURNING_SQL : MOVE_SQL)
       await client.query(`TRUNCATE ${INBOX}`)
+      result.stored += moved.rowCount ?? 0
+      result.duplicates += segmentRows - (moved.rowCount ?? 0)
+      segmentRows = 0
+      if (options.onStored) {
+        options.onStored(newEvents(held, moved.rows))
+        held = []
+      }
     }
   } finally {
     // Inside a transaction that fails, this fails too (the transaction is aborted) and the
     // rollback removes the table instead; outside one, it must not outlive the call on a pooled connection.
     await client.query(`DROP TABLE IF EXISTS ${INBOX}`).catch(() => {})
   }
+  return result
+}
+
+/** The events of a segment the move stored: for each stored key, its first event. */
+function newEvents(held: (StoredEvent & { key: string })[], stored: { event_key: string }[]): StoredEvent[] {
+  if (stored.length === held.length) return held
+  const keys = new Set(stored.map((r) => r.event_key))
+  const out: StoredEvent[] = []
+  for (const e of held) if (keys.delete(e.key)) out.push(e)
+  return out
 }

@@ -35,7 +35,7 @@ export async function measureStoreThroughput(opts: { rows?: number; rounds?: num
   try {
     const tenantId = (await owner.query<{ id: string }>("INSERT INTO tenants (name) VALUES ('bench') RETURNING id")).rows[0]!.id
     const uploadId = (await owner.query<{ id: string }>("INSERT INTO uploads (tenant_id, file_name) VALUES ($1, 'bench.xml') RETURNING id", [tenantId])).rows[0]!.id
-    const stored: StoredEvent[] = generateEvents(count, 3).map((event, i) => ({ event, source: 'xmlwineventlog', key: `bench|${i}`, line: i + 1 }))
+    const stored: (StoredEvent & { key: string })[] = generateEvents(count, 3).map((event, i) => ({ event, source: 'xmlwineventlog', key: `bench|${i}`, line: i + 1 }))
     const csv: string[] = []
     for (let i = 0; i < stored.length; i += BATCH) csv.push(stored.slice(i, i + BATCH).map((s) => csvLine(tenantId, uploadId, s)).join(''))
     const floorSql = `COPY process_events (${COPY_COLUMNS.map((c) => `"${c}"`).join(', ')}) FROM STDIN WITH (FORMAT csv)`

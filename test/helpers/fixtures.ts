@@ -14,3 +14,16 @@ export function lineOffset(bytes: Buffer, line: number): number {
 
 /** The secret part of an API key `wp_<10-char prefix>_<secret>` (the secret may itself contain `_`). */
 export const keySecret = (key: string): string => key.slice('wp_'.length + 10 + 1)
+
+/**
+ * `copies` copies of a Windows XML log, each event of copy n with its EventRecordID raised by
+ * n × 1,000,000: distinct events (an event is stored once per tenant, by Computer|Channel|EventRecordID).
+ */
+export function distinctCopies(xml: Buffer, copies: number): Buffer {
+  const text = xml.toString('utf8')
+  return Buffer.concat(
+    Array.from({ length: copies }, (_, n) =>
+      Buffer.from(text.replace(/<EventRecordID>(\d+)<\/EventRecordID>/g, (_m, id: string) => `<EventRecordID>${Number(id) + n * 1_000_000}</EventRecordID>`) + '\n'),
+    ),
+  )
+}

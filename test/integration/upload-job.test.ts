@@ -7,7 +7,7 @@ import { detectFormat } from '../../src/ingest/index.js'
 import { importRules } from '../../src/store/rules.js'
 import { createTenant } from '../../src/store/tenants.js'
 import { receiveUpload } from '../../src/store/uploads.js'
-import { readFixture, SEED_RULE_YAML } from '../helpers/fixtures.js'
+import { distinctCopies, readFixture, SEED_RULE_YAML } from '../helpers/fixtures.js'
 import { createTestDatabase } from '../helpers/test-database.js'
 
 // The upload job's guarantees, checked against real Postgres: one transaction per job, so a job
@@ -89,7 +89,7 @@ describe('the upload job', () => {
 
   it('leaves nothing behind when its database session dies mid-job, and the retry is exact', async () => {
     const copies = 400
-    const big = Buffer.concat(Array.from({ length: copies }, () => Buffer.concat([SYSMON, Buffer.from('\n')])))
+    const big = distinctCopies(SYSMON, copies)
     const tenantId = await newTenant()
     const id = await store(tenantId, big)
     // Settled at once into a value, so its failure (expected) is never an unhandled rejection.

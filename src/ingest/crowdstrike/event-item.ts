@@ -26,7 +26,13 @@ export function crowdstrikeItem(event: Record<string, unknown>, line: number, of
     kind: 'event',
     event: applyCimDataModel(normalized.time, normalized.fields, CROWDSTRIKE_SOURCETYPE),
     source: 'crowdstrike',
-    key: `${fdrField(event, 'aid') ?? ''}|${fdrField(event, 'TargetProcessId') ?? ''}|${fdrField(event, 'timestamp') ?? ''}`,
+    key: crowdstrikeEventKey(event),
     line,
   }
+}
+
+/** aid|TargetProcessId|timestamp, or null when one is missing or empty (no identity then). */
+function crowdstrikeEventKey(event: Record<string, unknown>): string | null {
+  const parts = [fdrField(event, 'aid'), fdrField(event, 'TargetProcessId'), fdrField(event, 'timestamp')]
+  return parts.every((p) => p !== null && p !== '') ? parts.join('|') : null
 }

@@ -56,7 +56,7 @@ describe.skipIf(!present)('JSON corpus: OTRF Security-Datasets (flat NXLog/OTRF 
 describe.skipIf(!present)('JSON corpus: Sigma regression data, evtx_dump JSON vs the libevtx XML of the same EVTX', async () => {
   const files = present ? jsonFiles(`${SIGMA}regression_data`) : []
   const xml = present ? await readFile(`${SIGMA}derived/regression_data_all_events.xml`) : []
-  const xmlEvents = new Map(xml.flatMap((i) => (i.kind === 'event' ? [[computerAndRecord(i.key), i.event] as const] : [])))
+  const xmlEvents = new Map(xml.flatMap((i) => (i.kind === 'event' ? [[computerAndRecord(i.key ?? ''), i.event] as const] : [])))
 
   it('finds the 202 JSON files and the 151 Sysmon EventID 1 events of the XML', () => {
     expect(files).toHaveLength(202)
@@ -81,8 +81,8 @@ describe.skipIf(!present)('JSON corpus: Sigma regression data, evtx_dump JSON vs
     for (const file of files) {
       for (const item of await readFile(file)) {
         if (item.kind !== 'event') continue
-        const expected = xmlEvents.get(computerAndRecord(item.key))
-        expect(expected, item.key).toBeDefined()
+        const expected = xmlEvents.get(computerAndRecord(item.key ?? ''))
+        expect(expected, item.key ?? `line ${item.line}`).toBeDefined()
         const differing = (['_time', ...CIM_PROCESS_FIELDS] as const).filter((f) => item.event[f] !== expected![f])
         if (differing.length === 0) {
           outcome.identical++
@@ -90,7 +90,7 @@ describe.skipIf(!present)('JSON corpus: Sigma regression data, evtx_dump JSON vs
         }
         // evtx_dump (>= 0.8.5) drops trailing whitespace from string values; libevtx and Windows
         // keep it (`"…\powershell.exe" `). Only the two command-line fields carry any here.
-        expect(differing.every((f) => f === 'process' || f === 'parent_process'), item.key).toBe(true)
+        expect(differing.every((f) => f === 'process' || f === 'parent_process'), item.key ?? `line ${item.line}`).toBe(true)
         const trimmed = (e: ProcessEvent) => ({ process: e.process!.trimEnd(), parent_process: e.parent_process!.trimEnd() })
         if (item.key === 'pcwin2.sigen.net|Microsoft-Windows-Sysmon/Operational|23419552') {
           // The upstream JSON says `C:\Windows\Explorer.exe` where its own EVTX says `Explorer.EXE`.

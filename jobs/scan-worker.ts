@@ -1,0 +1,57 @@
+import { UnrecoverableError, Worker } from 'bullmq'
+import type pg from 'pg'
+import type { Logger } from 'pino'
+import type { PrismaClient } from '../src/db/prisma.js'
+import { withTenantScope } from '../src/db/db-scope.js'
+import { RUN_SCAN, SCAN_QUEUE, SCHEDULED_SCAN, type RunScanJob, type ScanJob, type ScheduledScanJob } from '../src/queue/scan-queue.js'
+import { redisConnection } from '../src/queue/queues.js'
+import { executeScan, markScanFailed } from '../src/scans/execute-scan.js'
+import { runScheduledScan } from '../src/scans/scheduled-run.js'
+
+export interface ScanWorkerOptions {
+  pool: pg.Pool
+  prisma: PrismaClient
+  redisUrl: string
+  prefix: string
+  concurrency: number
+  log: Logger
+}
+
+/** The BullMQ worker for scans over stored events: manual scans, rescans and scheduled runs. */
+export function startScanWorker(opts: ScanWorkerOptions): Worker<ScanJob> {
+  const deps = { pool: opts.pool, prisma: opts.prisma }
+  const worker = new Worker<ScanJob>(
+    SCAN_QUEUE,
+    async (job) => {
+      const log = opts.log.child({ jobId: job.id, job: job.name, tenantId: job.data.tenantId, attempt: job.attemptsMade + 1 })
+      // Row-level security: a scan sees its own tenant's rows only.
+      return withTenantScope(job.data.tenantId, async () => {
+        if (job.name === RUN_SCAN) {
+          const { scanId, tenantId } = job.data as RunScanJob
+          const outcome = await executeScan(deps, scanId, tenantId)
+          log.info({ scanId, ...outcome }, 'scan finished')
+          return outcome
+        }
+        if (job.name === SCHEDULED_SCAN) {
+          const { scheduleId, tenantId } = job.data as ScheduledScanJob
+          const outcome = await runScheduledScan(deps, { scheduleId, tenantId, jobId: job.id ?? `${job.timestamp}` }, new Date())
+          log.info({ scheduleId, ...outcome }, 'scheduled scan finished')
+          return outcome
+        }
+        throw new UnrecoverableError(`unknown scan job "${job.name}"`)
+      })
+    },
+    { connection: redisConnection(opts.redisUrl), prefix: opts.prefix, concurrency: opts.concurrency },
+  )
+  worker.on('failed', (job, err) => {
+    if (!job) return
+    const final = err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1)
+    opts.log.warn({ jobId: job.id, job: job.name, err: err.message, final }, 'scan job failed')
+    if (final && job.name === RUN_SCAN) {
+      const { scanId, tenantId } = job.data as RunScanJob
+      withTenantScope(tenantId, () => markScanFailed(opts.pool, scanId, err.message)).catch(() => {})
+    }
+  })
+  worker.on('error', (err) => opts.log.error({ err: err.message }, 'scan worker error'))
+  return worker
+}

@@ -1,0 +1,150 @@
+import type pg from 'pg'
+import type { PrismaClient } from '../db/prisma.js'
+import { withTransaction } from '../db/transaction.js'
+import { runGroupedQueryPerUpload } from '../sql-backend/index.js'
+import { contributionOf, riskObjectsOf } from '../store/contribution-of.js'
+import { replaceRuleContributions } from '../store/detection-writer.js'
+import { evaluateRiskIncidents } from '../store/risk-incident-evaluation.js'
+import { loadCoverage, mergeRanges, sqlTime, writeCoverage, type TimeRange } from '../store/rule-coverage.js'
+import type { TenantRule } from '../store/tenant-rules.js'
+import { UPLOAD_LOCK_CLASS } from '../store/upload-lock.js'
+import { loadScanRules } from './scan-rules.js'
+import { sameCoverage, uploadTargets, windowTargets, type ScanTarget } from './scan-targets.js'
+
+/**
+ * Runs one recorded scan (table `scans`) in Postgres: for each rule, ONE grouped query (the SQL
+ * backend) over the uploads it must evaluate — never the events themselves into Node — then, per
+ * upload, a transaction under the upload's lock that replaces the rule's contribution and coverage.
+ * Every write is a recomputation, so a retried job, an overlapping window or a second scan of the
+ * same events leaves counts, detections and risk events as they were.
+ */
+
+export interface ScanDeps {
+  pool: pg.Pool
+  prisma: PrismaClient
+}
+
+/** A rule as the scan record keeps it: what ran, at which revision, or why it could not. */
+export interface ScannedRule {
+  ruleId: string
+  escuId?: string
+  name?: string
+  revision?: number
+  uploads?: number
+  detections?: number
+  error?: string
+}
+
+export interface ScanOutcome {
+  status: 'SUCCEEDED' | 'ALREADY_DONE'
+  eventsExamined: number
+  detectionsWritten: number
+  uploadsScanned: number
+}
+
+interface ScanRow {
+  kind: 'MANUAL' | 'SCHEDULED' | 'RESCAN'
+  upload_id: string | null
+  window_from: Date | null
+  window_to: Date | null
+  rules: ScannedRule[]
+}
+
+export async function executeScan(deps: ScanDeps, scanId: string, tenantId: string, now: () => Date = () => new Date()): Promise<ScanOutcome> {
+  const started = Date.now()
+  const { rows } = await deps.pool.query<ScanRow>(
+    `UPDATE scans SET status = 'RUNNING', attempts = attempts + 1, started_at = now(), failure_reason = NULL
+     WHERE id = $1 AND tenant_id = $2 AND status IN ('QUEUED', 'RUNNING')
+     RETURNING kind, upload_id, window_from, window_to, rules`,
+    [scanId, tenantId],
+  )
+  const scan = rows[0]
+  if (scan === undefined) return { status: 'ALREADY_DONE', eventsExamined: 0, detectionsWritten: 0, uploadsScanned: 0 }
+
+  const { rules, failures } = await loadScanRules(deps.prisma, tenantId, scan.rules.map((r) => r.ruleId))
+  const report = new Map<string, ScannedRule>(scan.rules.map((r) => [r.ruleId, { ruleId: r.ruleId }]))
+  for (const f of failures) report.set(f.ruleId, { ruleId: f.ruleId, name: f.name, error: f.message })
+  const examined = new Map<string, TimeRange[]>()
+  let detectionsWritten = 0
+  for (const rule of rules) {
+    const targets =
+      scan.kind === 'RESCAN'
+        ? await uploadTargets(deps.pool, tenantId, rule, scan.upload_id!)
+        : await windowTargets(deps.pool, tenantId, rule, { from: scan.window_from!.getTime(), to: scan.window_to!.getTime() })
+    const written = await scanRule(deps, tenantId, scanId, rule, targets, now)
+    for (const t of targets) examined.set(t.uploadId, [...(examined.get(t.uploadId) ?? []), ...t.ranges])
+    detectionsWritten += written
+    report.set(rule.ruleId, { ruleId: rule.ruleId, escuId: rule.compiled.rule.id, name: rule.compiled.rule.name, revision: rule.revision, uploads: targets.length, detections: written })
+  }
+  const eventsExamined = await countEvents(deps.pool, tenantId, examined)
+  await deps.pool.query(
+    `UPDATE scans SET status = 'SUCCEEDED', finished_at = now(), rules = $2, events_examined = $3, detections_written = $4, uploads_scanned = $5, duration_ms = $6 WHERE id = $1`,
+    [scanId, JSON.stringify([...report.values()]), eventsExamined, detectionsWritten, examined.size, Date.now() - started],
+  )
+  return { status: 'SUCCEEDED', eventsExamined, detectionsWritten, uploadsScanned: examined.size }
+}
+
+/** Evaluates one rule over its targets; returns the number of grouped rows written. */
+async function scanRule(deps: ScanDeps, tenantId: string, scanId: string, rule: TenantRule, targets: ScanTarget[], now: () => Date): Promise<number> {
+  if (targets.length === 0) return 0
+  const rowsByUpload = await runGroupedQueryPerUpload(deps.pool, rule.compiled, { tenantId, coverage: coverageArrays(targets.map((t) => [t.uploadId, t.ranges])) })
+  let written = 0
+  for (const target of targets) {
+    written += await withTransaction(deps.pool, async (client) => {
+      // The upload's lock: its own (re-)processing and other scans of it wait, and vice versa.
+      await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [UPLOAD_LOCK_CLASS, target.uploadId])
+      const { rows } = await client.query<{ attempts: number }>(
+        `SELECT attempts FROM uploads WHERE id = $1 AND status IN ('SUCCEEDED', 'SUCCEEDED_WITH_ERRORS')`,
+        [target.uploadId],
+      )
+      // Re-processed (or deleted) since the targets were chosen: its own job evaluates it whole.
+      if (rows[0] === undefined || rows[0].attempts !== target.attempts) return 0
+      let ranges = target.ranges
+      let grouped = rowsByUpload.get(target.uploadId) ?? []
+      const current = (await loadCoverage(client, rule.ruleId, [target.uploadId])).get(target.uploadId) ?? null
+      if (!sameCoverage(current, target.before)) {
+        // Another scan covered more of it meanwhile: recompute over both, under the lock.
+        ranges = mergeRanges([...(current?.ranges ?? []), ...target.ranges])
+        const again = await runGroupedQueryPerUpload(client, rule.compiled, { tenantId, coverage: coverageArrays([[target.uploadId, ranges]]) })
+        grouped = again.get(target.uploadId) ?? []
+      }
+      const contributions = grouped.map((row) => contributionOf(row, rule))
+      const n = await replaceRuleContributions(client, tenantId, target.uploadId, rule.ruleId, contributions, `scan ${scanId}`)
+      await writeCoverage(client, tenantId, rule.ruleId, target.uploadId, rule.revision, ranges)
+      if (contributions.length > 0) await evaluateRiskIncidents(client, tenantId, { now: now(), objects: riskObjectsOf(contributions) })
+      return n
+    })
+  }
+  return written
+}
+
+/** QueryScope.coverage of some uploads' ranges. */
+function coverageArrays(entries: [string, TimeRange[]][]): { uploadIds: string[]; from: string[]; to: string[] } {
+  const out = { uploadIds: [] as string[], from: [] as string[], to: [] as string[] }
+  for (const [uploadId, ranges] of entries) {
+    for (const r of mergeRanges(ranges)) {
+      out.uploadIds.push(uploadId)
+      out.from.push(sqlTime(r.from))
+      out.to.push(sqlTime(r.to))
+    }
+  }
+  return out
+}
+
+/** The number of distinct events in the examined ranges of each upload. */
+async function countEvents(pool: pg.Pool, tenantId: string, examined: Map<string, TimeRange[]>): Promise<number> {
+  if (examined.size === 0) return 0
+  const cov = coverageArrays([...examined.entries()])
+  const { rows } = await pool.query<{ n: string }>(
+    `SELECT count(*) AS n FROM process_events
+     JOIN unnest($2::uuid[], $3::timestamptz[], $4::timestamptz[]) AS cov(upload_id, covered_from, covered_to) USING (upload_id)
+     WHERE tenant_id = $1 AND "time" >= cov.covered_from AND "time" < cov.covered_to`,
+    [tenantId, cov.uploadIds, cov.from, cov.to],
+  )
+  return Number(rows[0]!.n)
+}
+
+/** Records the final failure of a scan job (after its retries, or for a scan that cannot run). */
+export async function markScanFailed(pool: pg.Pool, scanId: string, reason: string): Promise<void> {
+  await pool.query(`UPDATE scans SET status = 'FAILED', finished_at = now(), failure_reason = $2 WHERE id = $1 AND status IN ('QUEUED', 'RUNNING')`, [scanId, reason.slice(0, 2000)])
+}
