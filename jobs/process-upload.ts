@@ -89,8 +89,9 @@ export async function processUpload(deps: ProcessUploadDeps, uploadId: string, t
     // Risk incidents (ES risk-based alerting) for the risk objects this upload wrote risk events for.
     await evaluateRiskIncidents(client, tenantId, { now: new Date(), objects: riskObjectsOf(contributions) })
     const outcome = uploadOutcome(stats, Number(upload.size_bytes))
+    // clock_timestamp(), not now(): now() is when this transaction began, at the start of the job.
     await client.query(
-      `UPDATE uploads SET status = $8, failure_reason = $9, finished_at = now(), event_count = $2, process_events = $3, skipped_count = $4,
+      `UPDATE uploads SET status = $8, failure_reason = $9, finished_at = clock_timestamp(), event_count = $2, process_events = $3, skipped_count = $4,
          error_count = $5, errors = $6, detection_rows = $7, bytes_processed = size_bytes, skipped_by_kind = $10,
          duplicate_events = $11, first_event_time = $12, last_event_time = $13 WHERE id = $1`,
       [
