@@ -4,6 +4,7 @@ import http from 'node:http'
 import type { Worker } from 'bullmq'
 import type { Logger } from 'pino'
 import { startMaintenance, type RunningMaintenance } from '../jobs/maintenance-worker.js'
+import { startScanWorker } from '../jobs/scan-worker.js'
 import { startUploadWorker } from '../jobs/upload-worker.js'
 import type { Config } from './config.js'
 import { createPool } from './db/pool.js'
@@ -12,6 +13,9 @@ import type { AppDeps } from './graphql/context.js'
 import { drainable, type HttpDrain } from './http/http-drain.js'
 import { closeWorker } from './queue/close-worker.js'
 import { createUploadQueue } from './queue/queues.js'
+import { createScanQueue, syncScanSchedulers } from './queue/scan-queue.js'
+import { withSystemScope } from './db/db-scope.js'
+import { allScanSchedules } from './store/scan-schedules.js'
 import { createRedisRateLimiter, type RateLimiter } from './rate-limit/redis-rate-limiter.js'
 
 /**
@@ -34,13 +38,15 @@ export async function startService(config: Config, log: Logger, roles: { api: bo
   const pool = createPool(config.databaseUrl, { max: roles.api ? 20 : 10, appRole: config.databaseAppRole })
   const prisma = createPrisma(pool)
   const uploadQueue = createUploadQueue(config.redisUrl, config.queuePrefix)
-  const deps: AppDeps = { config, pool, prisma, uploadQueue }
+  const scanQueue = createScanQueue(config.redisUrl, config.queuePrefix)
+  const deps: AppDeps = { config, pool, prisma, uploadQueue, scanQueue }
   let server: http.Server | null = null
   let drain: HttpDrain | null = null
   let routes: string[] = []
   let stopApollo: (() => Promise<void>) | null = null
   let limiter: RateLimiter | null = null
   let worker: Worker | null = null
+  let scanWorker: Worker | null = null
   let maintenance: RunningMaintenance | null = null
   if (roles.api) {
     // Loaded only by processes that serve HTTP: a worker needs neither Apollo nor Express.
@@ -60,6 +66,11 @@ export async function startService(config: Config, log: Logger, roles: { api: bo
     const gzipLimits = { maxDecompressedBytes: config.maxDecompressedBytes, maxDecompressionRatio: config.maxGzipRatio }
     worker = startUploadWorker({ pool, prisma, redisUrl: config.redisUrl, prefix: config.queuePrefix, concurrency: config.workerConcurrency, log, gzipLimits })
     await worker.waitUntilReady()
+    // Scans run beside uploads, one at a time per process: each is one heavy query per rule.
+    scanWorker = startScanWorker({ pool, prisma, redisUrl: config.redisUrl, prefix: config.queuePrefix, concurrency: 1, log })
+    await scanWorker.waitUntilReady()
+    // The schedules in Postgres are the truth: Redis gets exactly their job schedulers back.
+    await syncScanSchedulers(scanQueue, await withSystemScope(() => allScanSchedules(pool)))
     maintenance = await startMaintenance({ pool, redisUrl: config.redisUrl, prefix: config.queuePrefix, retentionSweepIntervalMs: config.retentionSweepIntervalMs, log })
   }
   const address = server?.address() as AddressInfo | null
@@ -71,10 +82,11 @@ export async function startService(config: Config, log: Logger, roles: { api: bo
     async close() {
       const started = performance.now()
       // Requests and jobs stop together, so the grace period bounds the whole stop.
-      const [requests, jobs] = await Promise.all([drain?.drain(config.shutdownGraceMs), worker ? closeWorker(worker, config.shutdownGraceMs) : undefined, maintenance?.close()])
+      const [requests, jobs] = await Promise.all([drain?.drain(config.shutdownGraceMs), worker ? closeWorker(worker, config.shutdownGraceMs) : undefined, scanWorker ? closeWorker(scanWorker, config.shutdownGraceMs) : undefined, maintenance?.close()])
       await stopApollo?.()
       await limiter?.close()
       await uploadQueue.close()
+      await scanQueue.close()
       await prisma.$disconnect()
       await pool.end()
       log.info({ ms: Math.round(performance.now() - started), requestsCut: requests?.cut ?? 0, jobsHandedBack: jobs?.cancelled ?? false }, 'watchpost stopped')

@@ -21,6 +21,21 @@ const uuidOrNull = (v: unknown): string | null => (typeof v === 'string' && isUu
 const byId: OperationAudit = { summarise: (a) => ({ id: id(a.id) }) }
 const tenantById: OperationAudit = { summarise: (a) => ({ id: id(a.id) }), targetTenant: (a) => uuidOrNull(a.id) }
 
+/** What is kept of a scan schedule's input: all of it (names, cron, window, rule ids and tags). */
+function scheduleInput(input: unknown): Record<string, unknown> {
+  const rules = member(input, 'rules')
+  return {
+    name: text(member(input, 'name'), 200),
+    cron: text(member(input, 'cron'), 100),
+    timeZone: text(member(input, 'timeZone'), 64),
+    windowStart: text(member(input, 'windowStart'), 20),
+    windowEnd: text(member(input, 'windowEnd'), 20),
+    allRules: bool(member(rules, 'all')),
+    ruleIds: firstItems(member(rules, 'ids'), id),
+    tags: firstItems(member(rules, 'tags'), (t) => text(t, 200)),
+  }
+}
+
 export const OPERATION_AUDITS = {
   createTenant: {
     // The result also holds the new tenant's first admin key: only the tenant's id is read from it.
@@ -102,6 +117,13 @@ export const OPERATION_AUDITS = {
       }
     },
   },
+  runScan: { summarise: (a, r) => ({ scanId: id(member(r, 'id')), from: time(a.from), to: time(a.to), rules: firstItems(a.rules, id), ruleCount: count(a.rules) }) },
+  rescanUpload: { summarise: (a, r) => ({ scanId: id(member(r, 'id')), uploadId: id(a.uploadId), rules: firstItems(a.rules, id), ruleCount: count(a.rules) }) },
+  createScanSchedule: { summarise: (a, r) => ({ id: id(member(r, 'id')), ...scheduleInput(a.input) }) },
+  updateScanSchedule: { summarise: (a) => ({ id: id(a.id), ...scheduleInput(a.input) }) },
+  pauseScanSchedule: byId,
+  resumeScanSchedule: byId,
+  deleteScanSchedule: byId,
 } satisfies Record<string, OperationAudit>
 
 export type AuditedOperation = keyof typeof OPERATION_AUDITS

@@ -14,6 +14,7 @@ import { tenantResolvers } from './resolvers/tenants.js'
 import { ruleLabResolvers } from './resolvers/rule-lab.js'
 import { riskIncidentResolvers } from './resolvers/risk-incidents.js'
 import { ruleResolvers } from './resolvers/rules.js'
+import { scanResolvers } from './resolvers/scans.js'
 import { uploadResolvers } from './resolvers/uploads.js'
 import { DateTimeScalar, JsonScalar } from './scalars.js'
 
@@ -24,8 +25,8 @@ export const resolvers = {
   DateTime: DateTimeScalar,
   JSON: JsonScalar,
   Upload: GraphQLUpload,
-  Query: { ...ruleResolvers.Query, ...ruleLabResolvers.Query, ...uploadResolvers.Query, ...detectionResolvers.Query, ...hostResolvers.Query, ...tenantResolvers.Query, ...auditLogResolvers.Query, ...riskIncidentResolvers.Query, ...mitreCoverageResolvers.Query },
-  Mutation: { ...ruleResolvers.Mutation, ...ruleLabResolvers.Mutation, ...uploadResolvers.Mutation, ...detectionResolvers.Mutation, ...hostResolvers.Mutation, ...tenantResolvers.Mutation, ...riskIncidentResolvers.Mutation },
+  Query: { ...ruleResolvers.Query, ...ruleLabResolvers.Query, ...uploadResolvers.Query, ...detectionResolvers.Query, ...hostResolvers.Query, ...tenantResolvers.Query, ...auditLogResolvers.Query, ...riskIncidentResolvers.Query, ...scanResolvers.Query, ...mitreCoverageResolvers.Query },
+  Mutation: { ...ruleResolvers.Mutation, ...ruleLabResolvers.Mutation, ...uploadResolvers.Mutation, ...detectionResolvers.Mutation, ...hostResolvers.Mutation, ...tenantResolvers.Mutation, ...riskIncidentResolvers.Mutation, ...scanResolvers.Mutation },
   Rule: { ...ruleResolvers.Rule, ...ruleLabResolvers.Rule },
   LogUpload: uploadResolvers.LogUpload,
   Detection: detectionResolvers.Detection,
@@ -33,6 +34,8 @@ export const resolvers = {
   AuditEvent: auditLogResolvers.AuditEvent,
   RiskIncident: riskIncidentResolvers.RiskIncident,
   RiskIncidentRule: riskIncidentResolvers.RiskIncidentRule,
+  Scan: scanResolvers.Scan,
+  ScanSchedule: scanResolvers.ScanSchedule,
 }
 
 /**

@@ -11,7 +11,7 @@ import { uploadMultipart, waitForUpload } from '../helpers/uploads.js'
 // an id that exists elsewhere from one that exists nowhere. The list of cases is checked against
 // the schema, so a new operation without a case fails this test.
 
-type Ids = { rule: string; upload: string; detection: string; apiKey: string; tenant: string }
+type Ids = { rule: string; upload: string; detection: string; apiKey: string; tenant: string; scan: string; schedule: string }
 type Expect = 'NOT_FOUND' | 'NO_DATA' | 'FORBIDDEN_ALWAYS'
 /**
  * `creates`: the operation makes a new object of B's own, so two calls never answer alike.
@@ -25,6 +25,8 @@ const NOWHERE: Ids = {
   detection: '00000000-0000-4000-8000-000000000003',
   apiKey: '00000000-0000-4000-8000-000000000004',
   tenant: '00000000-0000-4000-8000-000000000005',
+  scan: '00000000-0000-4000-8000-000000000006',
+  schedule: '00000000-0000-4000-8000-000000000007',
 }
 
 const CASES: Record<string, Case> = {
@@ -75,6 +77,16 @@ const CASES: Record<string, Case> = {
   riskIncidentRules: { doc: () => '{ riskIncidentRules { name builtIn enabled } }', expect: 'NO_DATA' },
   setRiskIncidentStatus: { doc: (i) => `mutation { setRiskIncidentStatus(id: "${i.detection}", status: CLOSED) { id } }`, expect: 'NOT_FOUND' },
   setRiskIncidentRule: { doc: (i) => `mutation { setRiskIncidentRule(id: "${i.rule}", input: { enabled: false }) { id } }`, expect: 'NOT_FOUND' },
+  scans: { doc: () => '{ scans { edges { node { id uploadId rules { ruleId } } } } }', expect: 'NO_DATA' },
+  scan: { doc: (i) => `{ scan(id: "${i.scan}") { id } }`, expect: 'NO_DATA' },
+  scanSchedules: { doc: () => '{ scanSchedules { id name rules { ruleIds } } }', expect: 'NO_DATA' },
+  runScan: { doc: (i) => `mutation { runScan(rules: ["${i.rule}"], from: "2026-01-01T00:00:00Z", to: "2026-12-01T00:00:00Z") { id } }`, expect: 'NOT_FOUND' },
+  rescanUpload: { doc: (i) => `mutation { rescanUpload(uploadId: "${i.upload}") { id } }`, expect: 'NOT_FOUND' },
+  createScanSchedule: { doc: (i) => `mutation { createScanSchedule(input: { name: "b", cron: "0 * * * *", rules: { ids: ["${i.rule}"] } }) { id } }`, expect: 'NOT_FOUND' },
+  updateScanSchedule: { doc: (i) => `mutation { updateScanSchedule(id: "${i.schedule}", input: { name: "b", cron: "0 * * * *" }) { id } }`, expect: 'NOT_FOUND' },
+  pauseScanSchedule: { doc: (i) => `mutation { pauseScanSchedule(id: "${i.schedule}") { id } }`, expect: 'NOT_FOUND' },
+  resumeScanSchedule: { doc: (i) => `mutation { resumeScanSchedule(id: "${i.schedule}") { id } }`, expect: 'NOT_FOUND' },
+  deleteScanSchedule: { doc: (i) => `mutation { deleteScanSchedule(id: "${i.schedule}") }`, expect: 'NOT_FOUND' },
 }
 
 describe('tenant isolation matrix (generated from the schema)', () => {
@@ -94,7 +106,9 @@ describe('tenant isolation matrix (generated from the schema)', () => {
     await waitForUpload(svc.url, tenantA.apiKey, upload)
     const detection = (await gqlA('{ detections(first: 1) { edges { node { id } } } }')).data.detections.edges[0].node.id
     const apiKey = (await gqlA('{ apiKeys { id } }')).data.apiKeys[0].id
-    a = { rule, upload, detection, apiKey, tenant: tenantA.tenant.id }
+    const scan = (await gqlA('mutation ($u: ID!) { rescanUpload(uploadId: $u) { id } }', { u: upload })).data.rescanUpload.id
+    const schedule = (await gqlA('mutation { createScanSchedule(input: { name: "a", cron: "0 * * * *" }) { id } }')).data.createScanSchedule.id
+    a = { rule, upload, detection, apiKey, tenant: tenantA.tenant.id, scan, schedule }
   })
   afterAll(async () => {
     await svc?.close()
