@@ -21,6 +21,21 @@ const uuidOrNull = (v: unknown): string | null => (typeof v === 'string' && isUu
 const byId: OperationAudit = { summarise: (a) => ({ id: id(a.id) }) }
 const tenantById: OperationAudit = { summarise: (a) => ({ id: id(a.id) }), targetTenant: (a) => uuidOrNull(a.id) }
 
+/** What is kept of an exception's input: entries as field, operator and number of values; expiry; comment length. */
+function exceptionInput(input: unknown): Record<string, unknown> {
+  const entries = member(input, 'entries')
+  const expiresAt = member(input, 'expiresAt')
+  return {
+    entries: firstItems(entries, (e) => {
+      const values = member(e, 'values')
+      return { field: text(member(e, 'field'), 64), operator: text(member(e, 'operator'), 20), values: Array.isArray(values) ? values.length : member(e, 'value') == null ? 0 : 1 }
+    }),
+    entryCount: count(entries),
+    expiresAt: expiresAt === null ? null : time(expiresAt),
+    commentLength: length(member(input, 'comment')),
+  }
+}
+
 /** What is kept of a scan schedule's input: all of it (names, cron, window, rule ids and tags). */
 function scheduleInput(input: unknown): Record<string, unknown> {
   const rules = member(input, 'rules')
@@ -63,6 +78,13 @@ export const OPERATION_AUDITS = {
   },
   setRuleEnabled: { summarise: (a) => ({ id: id(a.id), enabled: bool(a.enabled) }) },
   deleteRule: byId,
+  // Exceptions: ids, the rule, each entry's field, operator and number of values, the expiry and the
+  // comment's length — never the values or the comment's text.
+  createRuleException: {
+    summarise: (a, r) => ({ id: id(member(r, 'id')), ruleId: id(member(member(a, 'input'), 'ruleId')), ...exceptionInput(member(a, 'input')) }),
+  },
+  updateRuleException: { summarise: (a, r) => ({ id: id(a.id), ruleId: id(member(r, 'ruleId')), ...exceptionInput(member(a, 'input')) }) },
+  deleteRuleException: byId,
   enableBundledRules: {
     summarise: (a, r) => ({
       escuIds: a.escuIds === null || a.escuIds === undefined ? 'all' : firstItems(a.escuIds, id),

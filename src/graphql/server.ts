@@ -13,6 +13,7 @@ import { mitreCoverageResolvers } from './resolvers/mitre-coverage.js'
 import { tenantResolvers } from './resolvers/tenants.js'
 import { ruleLabResolvers } from './resolvers/rule-lab.js'
 import { riskIncidentResolvers } from './resolvers/risk-incidents.js'
+import { ruleExceptionResolvers } from './resolvers/rule-exceptions.js'
 import { ruleResolvers } from './resolvers/rules.js'
 import { scanResolvers } from './resolvers/scans.js'
 import { uploadResolvers } from './resolvers/uploads.js'
@@ -25,9 +26,10 @@ export const resolvers = {
   DateTime: DateTimeScalar,
   JSON: JsonScalar,
   Upload: GraphQLUpload,
-  Query: { ...ruleResolvers.Query, ...ruleLabResolvers.Query, ...uploadResolvers.Query, ...detectionResolvers.Query, ...hostResolvers.Query, ...tenantResolvers.Query, ...auditLogResolvers.Query, ...riskIncidentResolvers.Query, ...scanResolvers.Query, ...mitreCoverageResolvers.Query },
-  Mutation: { ...ruleResolvers.Mutation, ...ruleLabResolvers.Mutation, ...uploadResolvers.Mutation, ...detectionResolvers.Mutation, ...hostResolvers.Mutation, ...tenantResolvers.Mutation, ...riskIncidentResolvers.Mutation, ...scanResolvers.Mutation },
-  Rule: { ...ruleResolvers.Rule, ...ruleLabResolvers.Rule },
+  Query: { ...ruleResolvers.Query, ...ruleLabResolvers.Query, ...uploadResolvers.Query, ...detectionResolvers.Query, ...hostResolvers.Query, ...tenantResolvers.Query, ...auditLogResolvers.Query, ...riskIncidentResolvers.Query, ...scanResolvers.Query, ...ruleExceptionResolvers.Query, ...mitreCoverageResolvers.Query },
+  Mutation: { ...ruleResolvers.Mutation, ...ruleLabResolvers.Mutation, ...uploadResolvers.Mutation, ...detectionResolvers.Mutation, ...hostResolvers.Mutation, ...tenantResolvers.Mutation, ...riskIncidentResolvers.Mutation, ...scanResolvers.Mutation, ...ruleExceptionResolvers.Mutation },
+  Rule: { ...ruleResolvers.Rule, ...ruleLabResolvers.Rule, ...ruleExceptionResolvers.Rule },
+  RuleException: ruleExceptionResolvers.RuleException,
   LogUpload: uploadResolvers.LogUpload,
   Detection: detectionResolvers.Detection,
   RiskObject: detectionResolvers.RiskObject,

@@ -11,7 +11,7 @@ import { uploadMultipart, waitForUpload } from '../helpers/uploads.js'
 // an id that exists elsewhere from one that exists nowhere. The list of cases is checked against
 // the schema, so a new operation without a case fails this test.
 
-type Ids = { rule: string; upload: string; detection: string; apiKey: string; tenant: string; scan: string; schedule: string }
+type Ids = { rule: string; upload: string; detection: string; apiKey: string; tenant: string; scan: string; schedule: string; exception: string }
 type Expect = 'NOT_FOUND' | 'NO_DATA' | 'FORBIDDEN_ALWAYS'
 /**
  * `creates`: the operation makes a new object of B's own, so two calls never answer alike.
@@ -27,6 +27,7 @@ const NOWHERE: Ids = {
   tenant: '00000000-0000-4000-8000-000000000005',
   scan: '00000000-0000-4000-8000-000000000006',
   schedule: '00000000-0000-4000-8000-000000000007',
+  exception: '00000000-0000-4000-8000-000000000008',
 }
 
 const CASES: Record<string, Case> = {
@@ -65,6 +66,13 @@ const CASES: Record<string, Case> = {
   importRules: { doc: () => 'mutation { importRules(yaml: "name: x") { errors { message } } }', expect: 'NO_DATA' },
   setRuleEnabled: { doc: (i) => `mutation { setRuleEnabled(id: "${i.rule}", enabled: false) { id } }`, expect: 'NOT_FOUND' },
   deleteRule: { doc: (i) => `mutation { deleteRule(id: "${i.rule}") }`, expect: 'NOT_FOUND' },
+  ruleExceptions: { doc: (i) => `{ ruleExceptions(ruleId: "${i.rule}", includeExpired: true) { id comment rule { id } } }`, expect: 'NOT_FOUND' },
+  createRuleException: {
+    doc: (i) => `mutation { createRuleException(input: { ruleId: "${i.rule}", entries: [{ field: "user", operator: IS, value: "mallory" }], comment: "b was here" }) { id } }`,
+    expect: 'NOT_FOUND',
+  },
+  updateRuleException: { doc: (i) => `mutation { updateRuleException(id: "${i.exception}", input: { comment: "b was here", expiresAt: "2020-01-01T00:00:00Z" }) { id } }`, expect: 'NOT_FOUND' },
+  deleteRuleException: { doc: (i) => `mutation { deleteRuleException(id: "${i.exception}") }`, expect: 'NOT_FOUND' },
   enableBundledRules: { doc: () => 'mutation { enableBundledRules(escuIds: []) { id } }', expect: 'NO_DATA' },
   importCrowdStrikeHosts: { doc: () => 'mutation { importCrowdStrikeHosts(data: "aid,hostname") { inserted } }', expect: 'NO_DATA' },
   setRuleFixtures: { doc: (i) => `mutation { setRuleFixtures(id: "${i.rule}", fixtures: []) { id } }`, expect: 'NOT_FOUND' },
@@ -108,7 +116,10 @@ describe('tenant isolation matrix (generated from the schema)', () => {
     const apiKey = (await gqlA('{ apiKeys { id } }')).data.apiKeys[0].id
     const scan = (await gqlA('mutation ($u: ID!) { rescanUpload(uploadId: $u) { id } }', { u: upload })).data.rescanUpload.id
     const schedule = (await gqlA('mutation { createScanSchedule(input: { name: "a", cron: "0 * * * *" }) { id } }')).data.createScanSchedule.id
-    a = { rule, upload, detection, apiKey, tenant: tenantA.tenant.id, scan, schedule }
+    const exception = (
+      await gqlA('mutation ($r: ID!) { createRuleException(input: { ruleId: $r, entries: [{ field: "user", operator: IS, value: "nobody" }], comment: "a only" }) { id } }', { r: rule })
+    ).data.createRuleException.id
+    a = { rule, upload, detection, apiKey, tenant: tenantA.tenant.id, scan, schedule, exception }
   })
   afterAll(async () => {
     await svc?.close()
@@ -141,5 +152,10 @@ describe('tenant isolation matrix (generated from the schema)', () => {
     expect(res.data).toEqual({ rule: { enabled: true }, upload: { status: 'SUCCEEDED_WITH_ERRORS' }, detections: { totalCount: 4 }, apiKeys: [{ revokedAt: null }], tenant: { retentionDays: null } })
     const triage = await graphql<any>(svc.url, keyA, '{ detections { edges { node { status assignee comments { id } } } } }')
     expect(triage.data.detections.edges.map((e: any) => e.node)).toEqual(Array.from({ length: 4 }, () => ({ status: 'NEW', assignee: null, comments: [] })))
+  })
+
+  it('leaves tenant A’s rule exceptions intact after all of that', async () => {
+    const res = await graphql<any>(svc.url, keyA, '{ ruleExceptions(includeExpired: true) { id comment expiresAt updatedBy rule { id } } }')
+    expect(res.data.ruleExceptions).toEqual([{ id: a.exception, comment: 'a only', expiresAt: null, updatedBy: 'initial admin key', rule: { id: a.rule } }])
   })
 })
