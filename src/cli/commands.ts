@@ -18,6 +18,7 @@ export const commands: Record<string, Command> = {
   migrate: lazy(() => import('./commands/migrate.js')),
   tenant: lazy(() => import('./commands/tenant.js')),
   apikey: lazy(() => import('./commands/apikey.js')),
+  exception: lazy(() => import('./commands/exception.js')),
   serve: lazy(() => import('./commands/serve.js')),
   worker: lazy(() => import('./commands/worker.js')),
   start: lazy(() => import('./commands/start.js')),
@@ -38,6 +39,7 @@ Service (Postgres and Redis from DATABASE_URL, REDIS_URL):
   tenant retention NAME --days N|--forever   how long a tenant's events are kept (1-3650 days)
   tenant limits NAME [--max-upload-bytes N|default]   show or set a tenant's own upload limit
   apikey create|list|revoke --tenant NAME …  manage a tenant's API keys (see apikey --help)
+  exception list|add|delete --tenant NAME …  a tenant's rule exceptions (see exception --help)
   export detections|risk-events|attack-layer --tenant NAME [--format csv|json|ndjson] [--out FILE] …
                                    a tenant's detections, risk events (--layout splunk-risk) or ATT&CK Navigator layer
   serve                            run the GraphQL API (PORT, default 4000)

@@ -58,6 +58,14 @@ export interface RuleExceptionChange {
 
 type Row = Prisma.RuleExceptionGetPayload<object>
 
+/** How errors name the entries and the comment: the GraphQL input's fields, or a CLI's options. */
+export interface InputNames {
+  entries: string
+  comment: string
+}
+
+const GRAPHQL_INPUT: InputNames = { entries: 'input.entries', comment: 'input.comment' }
+
 const recordOf = (r: Row): RuleExceptionRecord => ({
   id: r.id,
   ruleId: r.ruleId,
@@ -123,9 +131,9 @@ export async function listRuleExceptions(
   return rows.map(recordOf)
 }
 
-export async function createRuleException(prisma: PrismaClient, actor: ExceptionActor, input: NewRuleException, path = 'input'): Promise<RuleExceptionRecord> {
-  const entries = checkEntries(input.entries, `${path}.entries`)
-  const comment = checkComment(input.comment, `${path}.comment`)
+export async function createRuleException(prisma: PrismaClient, actor: ExceptionActor, input: NewRuleException, names: InputNames = GRAPHQL_INPUT): Promise<RuleExceptionRecord> {
+  const entries = checkEntries(input.entries, names.entries)
+  const comment = checkComment(input.comment, names.comment)
   let ruleId: string | null = null
   if (input.ruleId != null) {
     const rule = await findRule(prisma, actor.tenantId, input.ruleId)
@@ -149,9 +157,15 @@ export async function createRuleException(prisma: PrismaClient, actor: Exception
 }
 
 /** Changes an exception's entries, expiry or comment; the rule it belongs to never changes. */
-export async function updateRuleException(prisma: PrismaClient, actor: ExceptionActor, id: string, change: RuleExceptionChange, path = 'input'): Promise<RuleExceptionRecord> {
-  const entries = change.entries == null ? undefined : checkEntries(change.entries, `${path}.entries`)
-  const comment = change.comment == null ? undefined : checkComment(change.comment, `${path}.comment`)
+export async function updateRuleException(
+  prisma: PrismaClient,
+  actor: ExceptionActor,
+  id: string,
+  change: RuleExceptionChange,
+  names: InputNames = GRAPHQL_INPUT,
+): Promise<RuleExceptionRecord> {
+  const entries = change.entries == null ? undefined : checkEntries(change.entries, names.entries)
+  const comment = change.comment == null ? undefined : checkComment(change.comment, names.comment)
   const current = await findException(prisma, actor.tenantId, id)
   const row = await prisma.ruleException.update({
     where: { id: current.id },
