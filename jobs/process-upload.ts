@@ -7,6 +7,7 @@ import { foldIngestItems, newIngestStats, readEventBatches, type IngestStats, ty
 import { clearUploadResults, writeContributions, type DetectionContributionInput } from '../src/store/detection-writer.js'
 import { copyEvents, type CopyResult, type StoredEvent } from '../src/store/event-copy.js'
 import { coverWholeUpload } from '../src/store/rule-coverage.js'
+import { NO_ALERTING, type RuleAlerting } from '../src/store/detection-alerting.js'
 import { loadEnabledRules } from '../src/store/tenant-rules.js'
 import { readUploadChunks } from '../src/store/upload-chunks.js'
 import { governed } from '../src/runtime/memory-governor.js'
@@ -83,7 +84,9 @@ export async function processUpload(deps: ProcessUploadDeps, uploadId: string, t
     await clearUploadResults(client, uploadId)
     const format = (upload.format_override ?? 'auto') as LogFormat | 'auto'
     const { stats, contributions, stored, evaluated } = await ingestAndDetect(deps, client, { uploadId, tenantId, format })
-    const detectionRows = await writeContributions(client, tenantId, uploadId, contributions)
+    const alertingOfRule = new Map(evaluated.map((r) => [r.ruleId, r.alerting]))
+    const written = await writeContributions(client, tenantId, uploadId, contributions, { alerting: (ruleId) => alertingOfRule.get(ruleId) ?? NO_ALERTING })
+    const detectionRows = written.rows
     // The upload is evaluated whole by these rules: scans leave it alone until a rule changes.
     await coverWholeUpload(client, tenantId, uploadId, evaluated)
     // Risk incidents (ES risk-based alerting) for the risk objects this upload wrote risk events for.
@@ -93,10 +96,10 @@ export async function processUpload(deps: ProcessUploadDeps, uploadId: string, t
     await client.query(
       `UPDATE uploads SET status = $8, failure_reason = $9, finished_at = clock_timestamp(), event_count = $2, process_events = $3, skipped_count = $4,
          error_count = $5, errors = $6, detection_rows = $7, bytes_processed = size_bytes, skipped_by_kind = $10,
-         duplicate_events = $11, first_event_time = $12, last_event_time = $13 WHERE id = $1`,
+         duplicate_events = $11, first_event_time = $12, last_event_time = $13, detections_overflow = $14 WHERE id = $1`,
       [
         uploadId, stats.events, stats.processEvents, stats.skipped, stats.errorCount, JSON.stringify(stats.errors), detectionRows, outcome.status, outcome.reason,
-        JSON.stringify(stats.skippedByKind ?? {}), stored.duplicates, stored.firstEventTime, stored.lastEventTime,
+        JSON.stringify(stats.skippedByKind ?? {}), stored.duplicates, stored.firstEventTime, stored.lastEventTime, JSON.stringify(written.overflow),
       ],
     )
     return { status: 'SUCCEEDED', outcome: outcome.status, stats, detectionRows }
@@ -108,7 +111,7 @@ interface IngestResult {
   contributions: DetectionContributionInput[]
   stored: { duplicates: number; firstEventTime: Date | null; lastEventTime: Date | null }
   /** The rules (and revisions) every stored event was evaluated with. */
-  evaluated: { ruleId: string; revision: number }[]
+  evaluated: { ruleId: string; revision: number; alerting: RuleAlerting }[]
 }
 
 /** Streams the stored bytes through the parser into COPY, feeding every new event to the rules. */
@@ -161,7 +164,7 @@ async function ingestAndDetect(
       firstEventTime: copied.stored > 0 ? new Date(firstEventTime) : null,
       lastEventTime: copied.stored > 0 ? new Date(lastEventTime) : null,
     },
-    evaluated: rules.map((r) => ({ ruleId: r.ruleId, revision: r.revision })),
+    evaluated: rules.map((r) => ({ ruleId: r.ruleId, revision: r.revision, alerting: r.alerting })),
   }
 }
 

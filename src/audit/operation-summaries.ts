@@ -146,6 +146,12 @@ export const OPERATION_AUDITS = {
   pauseScanSchedule: byId,
   resumeScanSchedule: byId,
   deleteScanSchedule: byId,
+  setRuleAlerting: {
+    summarise: (a) => {
+      const input = member(a, 'input')
+      return { id: id(a.id), suppressBy: firstItems(member(input, 'suppressBy'), (f) => text(f, 100)), suppressWindow: text(member(input, 'suppressWindow'), 20), maxDetectionsPerRun: int(member(input, 'maxDetectionsPerRun')) }
+    },
+  },
 } satisfies Record<string, OperationAudit>
 
 export type AuditedOperation = keyof typeof OPERATION_AUDITS

@@ -6,6 +6,7 @@ import type { Logger } from 'pino'
 import { auditPlugin } from './audit-plugin.js'
 import { formatError } from './format-error.js'
 import type { RequestContext } from './context.js'
+import { alertingResolvers } from './resolvers/alerting.js'
 import { auditLogResolvers } from './resolvers/audit-log.js'
 import { detectionResolvers } from './resolvers/detections.js'
 import { hostResolvers } from './resolvers/hosts.js'
@@ -27,11 +28,11 @@ export const resolvers = {
   JSON: JsonScalar,
   Upload: GraphQLUpload,
   Query: { ...ruleResolvers.Query, ...ruleLabResolvers.Query, ...uploadResolvers.Query, ...detectionResolvers.Query, ...hostResolvers.Query, ...tenantResolvers.Query, ...auditLogResolvers.Query, ...riskIncidentResolvers.Query, ...scanResolvers.Query, ...ruleExceptionResolvers.Query, ...mitreCoverageResolvers.Query },
-  Mutation: { ...ruleResolvers.Mutation, ...ruleLabResolvers.Mutation, ...uploadResolvers.Mutation, ...detectionResolvers.Mutation, ...hostResolvers.Mutation, ...tenantResolvers.Mutation, ...riskIncidentResolvers.Mutation, ...scanResolvers.Mutation, ...ruleExceptionResolvers.Mutation },
-  Rule: { ...ruleResolvers.Rule, ...ruleLabResolvers.Rule, ...ruleExceptionResolvers.Rule },
+  Mutation: { ...ruleResolvers.Mutation, ...ruleLabResolvers.Mutation, ...uploadResolvers.Mutation, ...detectionResolvers.Mutation, ...hostResolvers.Mutation, ...tenantResolvers.Mutation, ...riskIncidentResolvers.Mutation, ...scanResolvers.Mutation, ...alertingResolvers.Mutation, ...ruleExceptionResolvers.Mutation },
+  Rule: { ...alertingResolvers.Rule, ...ruleResolvers.Rule, ...ruleLabResolvers.Rule, ...ruleExceptionResolvers.Rule },
   RuleException: ruleExceptionResolvers.RuleException,
   LogUpload: uploadResolvers.LogUpload,
-  Detection: detectionResolvers.Detection,
+  Detection: { ...detectionResolvers.Detection, ...alertingResolvers.Detection },
   RiskObject: detectionResolvers.RiskObject,
   AuditEvent: auditLogResolvers.AuditEvent,
   RiskIncident: riskIncidentResolvers.RiskIncident,

@@ -32,6 +32,10 @@ export interface ScannedRule {
   revision?: number
   uploads?: number
   detections?: number
+  /** New detections left out by the rule's cap on detections per run. */
+  overflow?: number
+  /** New detections suppressed into an earlier one. */
+  suppressed?: number
   error?: string
 }
 
@@ -71,10 +75,13 @@ export async function executeScan(deps: ScanDeps, scanId: string, tenantId: stri
       scan.kind === 'RESCAN'
         ? await uploadTargets(deps.pool, tenantId, rule, scan.upload_id!)
         : await windowTargets(deps.pool, tenantId, rule, { from: scan.window_from!.getTime(), to: scan.window_to!.getTime() })
-    const written = await scanRule(deps, tenantId, scanId, rule, targets, now)
+    const tally = await scanRule(deps, tenantId, scanId, rule, targets, now)
     for (const t of targets) examined.set(t.uploadId, [...(examined.get(t.uploadId) ?? []), ...t.ranges])
-    detectionsWritten += written
-    report.set(rule.ruleId, { ruleId: rule.ruleId, escuId: rule.compiled.rule.id, name: rule.compiled.rule.name, revision: rule.revision, uploads: targets.length, detections: written })
+    detectionsWritten += tally.rows
+    report.set(rule.ruleId, {
+      ruleId: rule.ruleId, escuId: rule.compiled.rule.id, name: rule.compiled.rule.name, revision: rule.revision,
+      uploads: targets.length, detections: tally.rows, overflow: tally.overflow, suppressed: tally.suppressed,
+    })
   }
   const eventsExamined = await countEvents(deps.pool, tenantId, examined)
   await deps.pool.query(
@@ -84,13 +91,22 @@ export async function executeScan(deps: ScanDeps, scanId: string, tenantId: stri
   return { status: 'SUCCEEDED', eventsExamined, detectionsWritten, uploadsScanned: examined.size }
 }
 
-/** Evaluates one rule over its targets; returns the number of grouped rows written. */
-async function scanRule(deps: ScanDeps, tenantId: string, scanId: string, rule: TenantRule, targets: ScanTarget[], now: () => Date): Promise<number> {
-  if (targets.length === 0) return 0
+/** What scanning one rule wrote. */
+interface RuleTally {
+  rows: number
+  /** New detections left out by the rule's cap on detections per run. */
+  overflow: number
+  /** New detections suppressed into an earlier one. */
+  suppressed: number
+}
+
+/** Evaluates one rule over its targets. */
+async function scanRule(deps: ScanDeps, tenantId: string, scanId: string, rule: TenantRule, targets: ScanTarget[], now: () => Date): Promise<RuleTally> {
+  const tally: RuleTally = { rows: 0, overflow: 0, suppressed: 0 }
+  if (targets.length === 0) return tally
   const rowsByUpload = await runGroupedQueryPerUpload(deps.pool, rule.compiled, { tenantId, coverage: coverageArrays(targets.map((t) => [t.uploadId, t.ranges])) })
-  let written = 0
   for (const target of targets) {
-    written += await withTransaction(deps.pool, async (client) => {
+    tally.rows += await withTransaction(deps.pool, async (client) => {
       // The upload's lock: its own (re-)processing and other scans of it wait, and vice versa.
       await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [UPLOAD_LOCK_CLASS, target.uploadId])
       const { rows } = await client.query<{ attempts: number }>(
@@ -109,13 +125,15 @@ async function scanRule(deps: ScanDeps, tenantId: string, scanId: string, rule: 
         grouped = again.get(target.uploadId) ?? []
       }
       const contributions = grouped.map((row) => contributionOf(row, rule))
-      const n = await replaceRuleContributions(client, tenantId, target.uploadId, rule.ruleId, contributions, `scan ${scanId}`)
+      const written = await replaceRuleContributions(client, tenantId, target.uploadId, rule.ruleId, contributions, { by: `scan ${scanId}`, alerting: () => rule.alerting })
+      tally.overflow += written.overflow[rule.ruleId] ?? 0
+      tally.suppressed += written.suppressed
       await writeCoverage(client, tenantId, rule.ruleId, target.uploadId, rule.revision, ranges)
       if (contributions.length > 0) await evaluateRiskIncidents(client, tenantId, { now: now(), objects: riskObjectsOf(contributions) })
-      return n
+      return written.rows
     })
   }
-  return written
+  return tally
 }
 
 /** QueryScope.coverage of some uploads' ranges. */

@@ -1,4 +1,5 @@
 import type pg from 'pg'
+import { capNewDetections, NO_ALERTING, suppressNewDetections, type RuleAlerting } from './detection-alerting.js'
 
 /**
  * Writes what one upload contributed to the tenant's grouped detections, inside the caller's
@@ -49,31 +50,54 @@ export async function replaceRuleContributions(
   uploadId: string,
   ruleId: string,
   rows: DetectionContributionInput[],
-  by: string,
-): Promise<number> {
+  options: WriteOptions,
+): Promise<WriteResult> {
   const { rows: cleared } = await client.query<{ detection_id: string }>(
     `DELETE FROM detection_contributions c USING detections d
      WHERE c.detection_id = d.id AND c.upload_id = $1 AND d.rule_id = $2 RETURNING c.detection_id`,
     [uploadId, ruleId],
   )
   await client.query('DELETE FROM risk_events WHERE upload_id = $1 AND rule_id = $2', [uploadId, ruleId])
-  const written = await writeContributions(client, tenantId, uploadId, rows, by)
+  const written = await writeContributions(client, tenantId, uploadId, rows, options)
   await recomputeDetections(client, cleared.map((r) => r.detection_id))
   return written
 }
 
-/**
- * Records the upload's grouped rows; returns the number of detection rows touched. `by` names
- * what wrote them (`upload <id>` or `scan <id>`) in the comment of a reopened detection.
- */
+export interface WriteOptions {
+  /** What wrote the rows (`upload <id>`, `scan <id>`), for the comment of a reopened detection. */
+  by?: string
+  /** Each rule's suppression and cap (detection-alerting.ts); none by default. */
+  alerting?: (ruleId: string) => RuleAlerting
+}
+
+export interface WriteResult {
+  /** Grouped rows written. */
+  rows: number
+  /** New detections left out by a rule's cap, per rule id. */
+  overflow: Record<string, number>
+  /** New detections suppressed into an earlier one. */
+  suppressed: number
+}
+
+/** Records the upload's grouped rows, applying each rule's cap and suppression to new detections. */
 export async function writeContributions(
   client: pg.ClientBase,
   tenantId: string,
   uploadId: string,
-  rows: DetectionContributionInput[],
-  by = `upload ${uploadId}`,
-): Promise<number> {
-  if (rows.length === 0) return 0
+  allRows: DetectionContributionInput[],
+  options: WriteOptions = {},
+): Promise<WriteResult> {
+  const by = options.by ?? `upload ${uploadId}`
+  const alerting = options.alerting ?? (() => NO_ALERTING)
+  if (allRows.length === 0) return { rows: 0, overflow: {}, suppressed: 0 }
+  const { rows: present } = await client.query<{ rule_id: string; group_key: string }>(
+    `SELECT d.rule_id, d.group_key FROM detections d JOIN unnest($2::uuid[], $3::text[]) AS t(r, k) ON d.rule_id = t.r AND d.group_key = t.k WHERE d.tenant_id = $1`,
+    [tenantId, allRows.map((r) => r.ruleId), allRows.map((r) => r.groupKey)],
+  )
+  const existing = new Set(present.map((r) => `${r.rule_id}\u0000${r.group_key}`))
+  const isExisting = (r: DetectionContributionInput): boolean => existing.has(`${r.ruleId}\u0000${r.groupKey}`)
+  const { kept: rows, overflow } = capNewDetections(allRows, isExisting, alerting)
+  if (rows.length === 0) return { rows: 0, overflow, suppressed: 0 }
   await client.query(
     `INSERT INTO detections (tenant_id, rule_id, group_key, fields, rule_revision)
      SELECT $1, r, k, f, v FROM unnest($2::uuid[], $3::text[], $4::json[], $5::int[]) AS t(r, k, f, v)
@@ -103,7 +127,9 @@ export async function writeContributions(
   await writeRiskEvents(client, tenantId, uploadId, rows, detectionIds)
   await recomputeDetections(client, detectionIds)
   await reopenClosedTruePositives(client, tenantId, by, new Map(ids.map((r) => [r.id, Number(r.count)])))
-  return rows.length
+  const created = rows.flatMap((r, i) => (isExisting(r) ? [] : [{ id: detectionIds[i]!, ruleId: r.ruleId, fields: r.fields, firstTime: r.firstTime }]))
+  const suppressed = await suppressNewDetections(client, tenantId, created, alerting)
+  return { rows: rows.length, overflow, suppressed }
 }
 
 /**

@@ -17,6 +17,8 @@ export interface DetectionRecord {
   status: DetectionStatus
   assignee: string | null
   statusChangedAt: Date
+  /** The detection this one is suppressed into (the rule's alert suppression), or null. */
+  suppressedInto: string | null
 }
 
 export interface DetectionQuery {
@@ -32,6 +34,8 @@ export interface DetectionQuery {
   assignee?: string | null
   /** true: assigned only; false: unassigned only. */
   assigned?: boolean | null
+  /** Also detections suppressed into another (left out by default, as they are counted there). */
+  includeSuppressed?: boolean | null
   first: number
   after?: string | null
 }
@@ -53,10 +57,11 @@ export interface DetectionRow {
   status: DetectionStatus
   assignee: string | null
   status_changed_at: Date
+  suppressed_into: string | null
 }
 
 /** The columns of a DetectionRow, for every query that reads detections. */
-export const DETECTION_COLUMNS = 'id, rule_id, rule_revision, fields, count, first_time, last_time, status, assignee, status_changed_at'
+export const DETECTION_COLUMNS = 'id, rule_id, rule_revision, fields, count, first_time, last_time, status, assignee, status_changed_at, suppressed_into'
 
 export function detectionRecord(r: DetectionRow): DetectionRecord {
   return {
@@ -70,6 +75,7 @@ export function detectionRecord(r: DetectionRow): DetectionRecord {
     status: r.status,
     assignee: r.assignee,
     statusChangedAt: r.status_changed_at,
+    suppressedInto: r.suppressed_into,
   }
 }
 
@@ -89,6 +95,7 @@ export function whereClause(q: DetectionQuery): { sql: string; params: unknown[]
   if (q.status) add('status = ANY($?::"DetectionStatus"[])', q.status)
   if (q.assignee != null) add('lower(assignee) = lower($?)', q.assignee.trim())
   if (q.assigned != null) parts.push(q.assigned ? 'assignee IS NOT NULL' : 'assignee IS NULL')
+  if (q.includeSuppressed !== true) parts.push('suppressed_into IS NULL')
   return { sql: parts.join(' AND '), params }
 }
 

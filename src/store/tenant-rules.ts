@@ -1,6 +1,7 @@
 import type { PrismaClient } from '../db/prisma.js'
 import { applyExceptions, compileRule, type CompiledRule, type RuleDefinition } from '../detection/index.js'
 import { NotFoundError } from '../errors.js'
+import { alertingOf, type RuleAlerting } from './detection-alerting.js'
 import { exceptionsInForce } from './rule-exceptions.js'
 import { isUuid, loadMacroSet } from './rules.js'
 
@@ -9,6 +10,8 @@ export interface TenantRule {
   ruleId: string
   revision: number
   compiled: CompiledRule
+  /** Suppression and cap of new detections (store/detection-alerting.ts). */
+  alerting: RuleAlerting
 }
 
 export interface LoadedRules {
@@ -55,7 +58,7 @@ export async function loadRulesForEvaluation(prisma: PrismaClient, tenantId: str
 export async function compileTenantRules(
   prisma: PrismaClient,
   tenantId: string,
-  rows: readonly { id: string; name: string; revision: number; definition: unknown }[],
+  rows: readonly ({ id: string; name: string; revision: number; definition: unknown } & Parameters<typeof alertingOf>[0])[],
   now: Date = new Date(),
 ): Promise<LoadedRules> {
   const [macros, exceptions] = await Promise.all([
@@ -67,7 +70,7 @@ export async function compileTenantRules(
     try {
       const compiled = compileRule(row.definition as unknown as RuleDefinition, macros)
       const applicable = [...(exceptions.byRule.get(row.id) ?? []), ...exceptions.shared]
-      out.rules.push({ ruleId: row.id, revision: row.revision, compiled: applyExceptions(compiled, applicable, now) })
+      out.rules.push({ ruleId: row.id, revision: row.revision, compiled: applyExceptions(compiled, applicable, now), alerting: alertingOf(row) })
     } catch (err) {
       out.failures.push({ ruleId: row.id, name: row.name, message: (err as Error).message })
     }

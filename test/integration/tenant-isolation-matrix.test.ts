@@ -95,6 +95,7 @@ const CASES: Record<string, Case> = {
   pauseScanSchedule: { doc: (i) => `mutation { pauseScanSchedule(id: "${i.schedule}") { id } }`, expect: 'NOT_FOUND' },
   resumeScanSchedule: { doc: (i) => `mutation { resumeScanSchedule(id: "${i.schedule}") { id } }`, expect: 'NOT_FOUND' },
   deleteScanSchedule: { doc: (i) => `mutation { deleteScanSchedule(id: "${i.schedule}") }`, expect: 'NOT_FOUND' },
+  setRuleAlerting: { doc: (i) => `mutation { setRuleAlerting(id: "${i.rule}", input: { maxDetectionsPerRun: 1 }) { id } }`, expect: 'NOT_FOUND' },
 }
 
 describe('tenant isolation matrix (generated from the schema)', () => {

@@ -22,6 +22,7 @@ interface DetectionFilterArgs {
   status?: DetectionStatus[] | null
   assignee?: string | null
   assigned?: boolean | null
+  includeSuppressed?: boolean | null
 }
 
 type DetectionParent = DetectionRecord & { tenantId: string }
@@ -84,6 +85,7 @@ export const detectionResolvers = {
         status: filter.status,
         assignee: filter.assignee,
         assigned: filter.assigned,
+        includeSuppressed: filter.includeSuppressed,
         first,
         after: args.after,
       })
