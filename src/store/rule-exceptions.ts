@@ -120,13 +120,25 @@ export async function listRuleExceptions(
   tenantId: string,
   query: { ruleId?: string | null; includeExpired?: boolean | null; now: Date },
 ): Promise<RuleExceptionRecord[]> {
-  const where: Prisma.RuleExceptionWhereInput[] = [{ tenantId }]
+  let ruleId: string | null = null
   if (query.ruleId != null) {
     const rule = await findRule(prisma, tenantId, query.ruleId)
     if (!rule) throw new NotFoundError('Rule', query.ruleId)
-    where.push({ OR: [{ ruleId: rule.id }, { ruleId: null }] })
+    ruleId = rule.id
   }
-  if (!query.includeExpired) where.push(activeAt(query.now))
+  return findExceptions(prisma, tenantId, ruleId, query.includeExpired ? null : query.now)
+}
+
+/** The exceptions that apply to a rule the caller has already found (its own and the shared ones) and are in force at `now`. */
+export function exceptionsOfRule(prisma: PrismaClient, tenantId: string, ruleId: string, now: Date): Promise<RuleExceptionRecord[]> {
+  return findExceptions(prisma, tenantId, ruleId, now)
+}
+
+/** Newest first; `ruleId` null: all of the tenant's; `now` null: expired ones too. */
+async function findExceptions(prisma: PrismaClient, tenantId: string, ruleId: string | null, now: Date | null): Promise<RuleExceptionRecord[]> {
+  const where: Prisma.RuleExceptionWhereInput[] = [{ tenantId }]
+  if (ruleId !== null) where.push({ OR: [{ ruleId }, { ruleId: null }] })
+  if (now !== null) where.push(activeAt(now))
   const rows = await prisma.ruleException.findMany({ where: { AND: where }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] })
   return rows.map(recordOf)
 }

@@ -2,6 +2,7 @@ import { isExceptionActive } from '../../detection/index.js'
 import {
   createRuleException,
   deleteRuleException,
+  exceptionsOfRule,
   listRuleExceptions,
   updateRuleException,
   type NewRuleException,
@@ -47,7 +48,7 @@ export const ruleExceptionResolvers = {
   },
   Rule: {
     exceptions: async (r: RuleRow, _: unknown, ctx: RequestContext) => {
-      const rows = await listRuleExceptions(ctx.deps.prisma, r.tenantId, { ruleId: r.id, now: new Date() })
+      const rows = await exceptionsOfRule(ctx.deps.prisma, r.tenantId, r.id, new Date())
       return rows.map(withTenant(r.tenantId))
     },
   },
