@@ -1,3 +1,4 @@
+import { storableText } from './storable-text.js'
 import type { IngestItem } from './types.js'
 
 /**
@@ -42,7 +43,8 @@ export function foldIngestItems(stats: IngestStats, items: Iterable<IngestItem>,
       case 'skipped': {
         stats.events++
         stats.skipped++
-        let key = item.eventKind
+        // Channel and event names come from the upload; the summary is stored as json.
+        let key = storableText(item.eventKind)
         if (!Object.hasOwn(byKind, key)) {
           if (kinds < 0) kinds = Object.keys(byKind).length
           if (kinds >= MAX_SKIPPED_KINDS) key = OTHER_SKIPPED_KIND

@@ -1,4 +1,5 @@
 import type { ProcessEvent } from '../detection/event.js'
+import { storableText } from './storable-text.js'
 
 /**
  * The vocabulary of the ingest layer: what a reader yields for every line or event of an upload.
@@ -62,5 +63,11 @@ export interface ReadOptions {
 /** Where finished items go; the readers append and the batcher drains. */
 export type ItemSink = IngestItem[]
 
-/** Builds an error item (the readers' one way to report malformed input). */
-export const errorItem = (line: number, offset: number, message: string): IngestItem => ({ kind: 'error', line, offset, message })
+/** Longest error message: messages quote the input (a bad value may be megabytes long), and an upload keeps 1,000 of them. */
+export const MAX_ERROR_MESSAGE_CHARS = 500
+
+/** Builds an error item (the readers' one way to report malformed input), its message cut to size and storable. */
+export function errorItem(line: number, offset: number, message: string): IngestItem {
+  const bounded = message.length > MAX_ERROR_MESSAGE_CHARS ? `${message.slice(0, MAX_ERROR_MESSAGE_CHARS)}… (message cut at ${MAX_ERROR_MESSAGE_CHARS} characters)` : message
+  return { kind: 'error', line, offset, message: storableText(bounded) }
+}

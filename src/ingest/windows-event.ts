@@ -2,6 +2,7 @@ import { applyCimDataModel } from '../detection/cim.js'
 import { detach } from './detach.js'
 import type { Normalized } from './normalized.js'
 import { normalizeSecurity4688, SECURITY_CHANNEL } from './security-4688/normalize.js'
+import { storableEvent } from './storable-text.js'
 import { normalizeSysmon1, SYSMON_CHANNEL } from './sysmon-1/normalize.js'
 import { errorItem, type EventSource, type IngestItem } from './types.js'
 import type { WinEventView } from './win-event-view.js'
@@ -21,7 +22,7 @@ function toItem(source: EventSource, normalized: Normalized, record: WinEventVie
   if ('error' in normalized) return errorItem(line, offset, normalized.error)
   return {
     kind: 'event',
-    event: applyCimDataModel(normalized.time, normalized.fields, WINDOWS_SOURCETYPE),
+    event: storableEvent(applyCimDataModel(normalized.time, normalized.fields, WINDOWS_SOURCETYPE)),
     source,
     key: windowsEventKey(record),
     line,

@@ -1,4 +1,5 @@
 import { applyCimDataModel } from '../../detection/cim.js'
+import { storableEvent } from '../storable-text.js'
 import { errorItem, type IngestItem } from '../types.js'
 import { CROWDSTRIKE_SOURCETYPE, fdrField, normalizeProcessRollup2 } from './normalize.js'
 
@@ -24,7 +25,7 @@ export function crowdstrikeItem(event: Record<string, unknown>, line: number, of
   if ('error' in normalized) return errorItem(line, offset, normalized.error)
   return {
     kind: 'event',
-    event: applyCimDataModel(normalized.time, normalized.fields, CROWDSTRIKE_SOURCETYPE),
+    event: storableEvent(applyCimDataModel(normalized.time, normalized.fields, CROWDSTRIKE_SOURCETYPE)),
     source: 'crowdstrike',
     key: crowdstrikeEventKey(event),
     line,
