@@ -63,8 +63,10 @@ async function load(url: string, apiKey: string, query: string, seconds: number,
     body: JSON.stringify({ query }),
     connections,
     duration: seconds,
+    // A slow answer is a figure, not a failure: only a request still unanswered after a minute counts as lost.
+    timeout: 60,
   })
-  if (result.errors > 0 || result.timeouts > 0 || result.non2xx > 0) throw new Error(`load on ${query.slice(0, 40)}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx answers`)
+  if (result.errors > 0 || result.non2xx > 0) throw new Error(`load on ${query.slice(0, 40)}: ${result.errors} errors (${result.timeouts} timeouts), ${result.non2xx} non-2xx answers`)
   return { requestsPerSecond: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99 }
 }
 
