@@ -51,11 +51,18 @@ class ScopedPool extends pg.Pool {
   override connect(callback?: ConnectCallback): Promise<pg.PoolClient> | void {
     const settings = [this.appRole, ...scopeSettings(currentDbScope())]
     const scoped = super.connect().then(async (client) => {
+      // Checked out, the client has no 'error' listener until its caller adds one: a connection
+      // lost during this round trip (a Postgres restart) would be emitted unheard and crash the
+      // process. Heard here, it only rejects the query, and the client is discarded below.
+      const lostDuringSetup = (): void => {}
+      client.on('error', lostDuringSetup)
       try {
         await client.query(SET_SCOPE, settings)
       } catch (err) {
         client.release(err instanceof Error ? err : true)
         throw err
+      } finally {
+        client.off('error', lostDuringSetup)
       }
       return client
     })
