@@ -9,6 +9,9 @@ export function fuzzOptions(defaultRuns: number): { numRuns: number; seed?: numb
   return { numRuns: runs, ...(seed === undefined ? {} : { seed }) }
 }
 
+/** Test timeout of a fuzz test: generous in CI (the machine is busy with other files), unbounded in practice for a FUZZ_RUNS hunt. */
+export const FUZZ_TEST_TIMEOUT_MS = process.env.FUZZ_RUNS === undefined ? 90_000 : 24 * 3_600_000
+
 /** Internal JavaScript failures that must never reach a user as an error message. */
 export const INTERNAL_ERROR_TEXT = /TypeError|RangeError|ReferenceError|SyntaxError: Unexpected|Cannot read propert|is not a function|is not iterable|undefined is not|Maximum call stack|\bat .+\.(ts|js):\d+/
 

@@ -4,7 +4,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { CIM_PROCESS_FIELDS } from '../../../src/detection/index.js'
 import { detectFormat, foldIngestItems, newIngestStats, type IngestItem, type ReadOptions } from '../../../src/ingest/index.js'
-import { fuzzOptions, INTERNAL_ERROR_TEXT, LONE_SURROGATE } from '../../helpers/fuzz.js'
+import { FUZZ_TEST_TIMEOUT_MS, fuzzOptions, INTERNAL_ERROR_TEXT, LONE_SURROGATE } from '../../helpers/fuzz.js'
 import { FIXTURES, readAll } from './helpers/read.js'
 
 /**
@@ -38,7 +38,6 @@ function filesUnder(dir: string): string[] {
  * for a CI machine busy with the other test files.
  */
 const SLOWEST_READ_MS = 5_000
-const FUZZ_TEST_TIMEOUT_MS = 90_000
 
 const SAMPLES = filesUnder(FIXTURES.replace(/\/$/, '')).map((path) => readFileSync(path))
 
