@@ -2,8 +2,9 @@ import { UnrecoverableError, Worker } from 'bullmq'
 import type pg from 'pg'
 import type { Logger } from 'pino'
 import { withSystemScope } from '../src/db/db-scope.js'
-import { createMaintenanceQueue, MAINTENANCE_QUEUE, RETENTION_SWEEP, scheduleRetentionSweep } from '../src/queue/maintenance-queue.js'
+import { createMaintenanceQueue, MAINTENANCE_QUEUE, RETENTION_SWEEP, retentionSweepSchedule, scheduleRetentionSweep } from '../src/queue/maintenance-queue.js'
 import { redisConnection } from '../src/queue/queues.js'
+import type { RecurringJob } from '../src/queue/reconciler.js'
 import { purgeExpired } from '../src/store/retention.js'
 
 export interface MaintenanceOptions {
@@ -15,6 +16,8 @@ export interface MaintenanceOptions {
 }
 
 export interface RunningMaintenance {
+  /** Its job schedulers, for the reconciler to restore when Redis lost them. */
+  recurring: RecurringJob[]
   close(): Promise<void>
 }
 
@@ -37,6 +40,7 @@ export async function startMaintenance(opts: MaintenanceOptions): Promise<Runnin
   worker.on('error', (err) => opts.log.error({ err: err.message }, 'maintenance worker error'))
   await worker.waitUntilReady()
   return {
+    recurring: [retentionSweepSchedule(queue, opts.retentionSweepIntervalMs)],
     async close() {
       await worker.close()
       await queue.close()

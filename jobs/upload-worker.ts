@@ -13,6 +13,12 @@ export interface UploadWorkerOptions {
   redisUrl: string
   prefix: string
   concurrency: number
+  /**
+   * A running job's lock (BullMQ lockDuration, renewed every half of it), and how often the
+   * worker looks for jobs whose worker died (stalledInterval): such a job is taken over within
+   * about two of these. Default 30 s.
+   */
+  lockDurationMs?: number
   log: Logger
   gzipLimits?: GzipLimits
 }
@@ -42,7 +48,13 @@ export function startUploadWorker(opts: UploadWorkerOptions): Worker<ProcessUplo
       log.info({ status: result.status, events: result.stats.events, detectionRows: result.detectionRows, gcCollections }, 'upload job finished')
       return { status: result.status, events: result.stats.events, detectionRows: result.detectionRows }
     },
-    { connection: redisConnection(opts.redisUrl), prefix: opts.prefix, concurrency: opts.concurrency },
+    {
+      connection: redisConnection(opts.redisUrl),
+      prefix: opts.prefix,
+      concurrency: opts.concurrency,
+      lockDuration: opts.lockDurationMs ?? 30_000,
+      stalledInterval: opts.lockDurationMs ?? 30_000,
+    },
   )
   worker.on('failed', (job, err) => {
     if (!job) return

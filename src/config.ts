@@ -26,6 +26,13 @@ const schema = z.object({
   /** Prefix of every BullMQ key, so several deployments (or test runs) share one Redis. */
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_:-]+$/).default('watchpost'),
   WORKER_CONCURRENCY: positiveInt.default(2),
+  /**
+   * How long a running job's lock lasts (renewed every half of it). When a worker dies, another
+   * takes its jobs over once the lock has run out: within about two of these.
+   */
+  WORKER_LOCK_DURATION_MS: z.coerce.number().int().min(1_000).default(30_000),
+  /** How often each worker process re-enqueues the work Postgres says is unfinished but Redis has no job for. */
+  RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(60_000),
   /** How often the worker processes purge data older than each tenant's retention period. */
   RETENTION_SWEEP_INTERVAL_MS: z.coerce.number().int().min(1_000).default(3_600_000),
   /**
@@ -62,6 +69,8 @@ export type Config = Readonly<{
   host: string
   queuePrefix: string
   workerConcurrency: number
+  workerLockDurationMs: number
+  reconcileIntervalMs: number
   retentionSweepIntervalMs: number
   shutdownGraceMs: number
   maxUploadBytes: number
@@ -103,6 +112,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     host: c.HOST,
     queuePrefix: c.QUEUE_PREFIX,
     workerConcurrency: c.WORKER_CONCURRENCY,
+    workerLockDurationMs: c.WORKER_LOCK_DURATION_MS,
+    reconcileIntervalMs: c.RECONCILE_INTERVAL_MS,
     retentionSweepIntervalMs: c.RETENTION_SWEEP_INTERVAL_MS,
     shutdownGraceMs: c.SHUTDOWN_GRACE_MS,
     maxUploadBytes: c.MAX_UPLOAD_BYTES,

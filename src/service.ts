@@ -16,6 +16,8 @@ import { createUploadQueue } from './queue/queues.js'
 import { createScanQueue, syncScanSchedulers } from './queue/scan-queue.js'
 import { withSystemScope } from './db/db-scope.js'
 import { allScanSchedules } from './store/scan-schedules.js'
+import { startReconciler, type RunningReconciler } from './queue/reconciler.js'
+import { unfinishedWork } from './queue/unfinished-work.js'
 import { createRedisRateLimiter, type RateLimiter } from './rate-limit/redis-rate-limiter.js'
 
 /**
@@ -48,6 +50,7 @@ export async function startService(config: Config, log: Logger, roles: { api: bo
   let worker: Worker | null = null
   let scanWorker: Worker | null = null
   let maintenance: RunningMaintenance | null = null
+  let reconciler: RunningReconciler | null = null
   if (roles.api) {
     // Loaded only by processes that serve HTTP: a worker needs neither Apollo nor Express.
     const [{ createApolloServer }, { createApp }, { describeRoutes }] = await Promise.all([import('./graphql/server.js'), import('./http/app.js'), import('./http/routes.js')])
@@ -64,7 +67,7 @@ export async function startService(config: Config, log: Logger, roles: { api: bo
   }
   if (roles.worker) {
     const gzipLimits = { maxDecompressedBytes: config.maxDecompressedBytes, maxDecompressionRatio: config.maxGzipRatio }
-    worker = startUploadWorker({ pool, prisma, redisUrl: config.redisUrl, prefix: config.queuePrefix, concurrency: config.workerConcurrency, log, gzipLimits })
+    worker = startUploadWorker({ pool, prisma, redisUrl: config.redisUrl, prefix: config.queuePrefix, concurrency: config.workerConcurrency, lockDurationMs: config.workerLockDurationMs, log, gzipLimits })
     await worker.waitUntilReady()
     // Scans run beside uploads, one at a time per process: each is one heavy query per rule.
     scanWorker = startScanWorker({ pool, prisma, redisUrl: config.redisUrl, prefix: config.queuePrefix, concurrency: 1, log })
@@ -72,6 +75,8 @@ export async function startService(config: Config, log: Logger, roles: { api: bo
     // The schedules in Postgres are the truth: Redis gets exactly their job schedulers back.
     await syncScanSchedulers(scanQueue, await withSystemScope(() => allScanSchedules(pool)))
     maintenance = await startMaintenance({ pool, redisUrl: config.redisUrl, prefix: config.queuePrefix, retentionSweepIntervalMs: config.retentionSweepIntervalMs, log })
+    // Postgres is the truth: unfinished work that Redis has no job for is enqueued again.
+    reconciler = startReconciler({ work: unfinishedWork(pool, { uploads: uploadQueue }), recurring: maintenance.recurring, intervalMs: config.reconcileIntervalMs, log })
   }
   const address = server?.address() as AddressInfo | null
   const url = address ? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${address.port}` : null
@@ -80,6 +85,7 @@ export async function startService(config: Config, log: Logger, roles: { api: bo
     url,
     routes,
     async close() {
+      await reconciler?.close()
       const started = performance.now()
       // Requests and jobs stop together, so the grace period bounds the whole stop.
       const [requests, jobs] = await Promise.all([drain?.drain(config.shutdownGraceMs), worker ? closeWorker(worker, config.shutdownGraceMs) : undefined, scanWorker ? closeWorker(scanWorker, config.shutdownGraceMs) : undefined, maintenance?.close()])

@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq'
 import { redisConnection } from './queues.js'
+import type { RecurringJob } from './reconciler.js'
 
 /**
  * Housekeeping jobs that the worker processes run on a schedule. They have a queue of their own:
@@ -26,4 +27,16 @@ export async function scheduleRetentionSweep(queue: Queue, everyMs: number): Pro
     { every: everyMs },
     { name: RETENTION_SWEEP, opts: { attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } } },
   )
+}
+
+/** The retention sweep's scheduler for the reconciler, which registers it again when Redis lost it. */
+export function retentionSweepSchedule(queue: Queue, everyMs: number): RecurringJob {
+  return {
+    name: RETENTION_SWEEP,
+    async ensureScheduled() {
+      if (await queue.getJobScheduler(RETENTION_SWEEP)) return false
+      await scheduleRetentionSweep(queue, everyMs)
+      return true
+    },
+  }
 }

@@ -35,9 +35,17 @@ export function createUploadQueue(redisUrl: string, prefix: string): Queue<Proce
  * every upload job, so tenants share the workers fairly (see fair-priority.ts).
  */
 export async function enqueueUpload(queue: Queue<ProcessUploadJob>, pool: pg.Pool, job: ProcessUploadJob): Promise<void> {
+  await addUploadJob(queue, job, await fairUploadPriority(pool, job))
+}
+
+/**
+ * Adds an upload's job with a priority already known (the reconciler ranks a tenant's unfinished
+ * uploads by age), with the options every upload job has.
+ */
+export async function addUploadJob(queue: Queue<ProcessUploadJob>, job: ProcessUploadJob, priority: number): Promise<void> {
   await queue.add('process-upload', job, {
     jobId: job.uploadId,
-    priority: await fairUploadPriority(pool, job),
+    priority,
     attempts: 5,
     backoff: { type: 'exponential', delay: 2_000 },
     removeOnComplete: { age: 24 * 3600, count: 10_000 },

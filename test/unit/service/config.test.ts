@@ -11,6 +11,8 @@ describe('loadConfig', () => {
       host: '0.0.0.0',
       queuePrefix: 'watchpost',
       workerConcurrency: 2,
+      workerLockDurationMs: 30_000,
+      reconcileIntervalMs: 60_000,
       retentionSweepIntervalMs: 3_600_000,
       shutdownGraceMs: 20_000,
       maxUploadBytes: 5 * 1024 ** 3,
@@ -43,16 +45,22 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ RETENTION_SWEEP_INTERVAL_MS: '10' })).toThrow(/RETENTION_SWEEP_INTERVAL_MS/)
   })
 
-  it('reads the export batch size: 1 to 100,000 rows', () => {
-    expect(loadConfig({ EXPORT_BATCH_ROWS: '7' }).exportBatchRows).toBe(7)
-    expect(() => loadConfig({ EXPORT_BATCH_ROWS: '0' })).toThrow(/EXPORT_BATCH_ROWS/)
-    expect(() => loadConfig({ EXPORT_BATCH_ROWS: '100001' })).toThrow(/EXPORT_BATCH_ROWS/)
+  it('reads the job lock duration (one second at least) and the reconcile interval (100 ms at least)', () => {
+    expect(loadConfig({ WORKER_LOCK_DURATION_MS: '5000', RECONCILE_INTERVAL_MS: '500' })).toMatchObject({ workerLockDurationMs: 5_000, reconcileIntervalMs: 500 })
+    expect(() => loadConfig({ WORKER_LOCK_DURATION_MS: '999' })).toThrow(/WORKER_LOCK_DURATION_MS/)
+    expect(() => loadConfig({ RECONCILE_INTERVAL_MS: '99' })).toThrow(/RECONCILE_INTERVAL_MS/)
   })
 
   it('reads the shutdown grace period; 0 hands running jobs back at once', () => {
     expect(loadConfig({ SHUTDOWN_GRACE_MS: '0' }).shutdownGraceMs).toBe(0)
     expect(loadConfig({ SHUTDOWN_GRACE_MS: '45000' }).shutdownGraceMs).toBe(45_000)
     expect(() => loadConfig({ SHUTDOWN_GRACE_MS: '-1' })).toThrow(/SHUTDOWN_GRACE_MS/)
+  })
+
+  it('reads the export batch size: 1 to 100,000 rows', () => {
+    expect(loadConfig({ EXPORT_BATCH_ROWS: '7' }).exportBatchRows).toBe(7)
+    expect(() => loadConfig({ EXPORT_BATCH_ROWS: '0' })).toThrow(/EXPORT_BATCH_ROWS/)
+    expect(() => loadConfig({ EXPORT_BATCH_ROWS: '100001' })).toThrow(/EXPORT_BATCH_ROWS/)
   })
 
   it('reads the request and decompression limits; 0 turns a rate or ratio limit off', () => {

@@ -1,0 +1,21 @@
+import type { Queue } from 'bullmq'
+import type pg from 'pg'
+import type { ProcessUploadJob } from './queues.js'
+import type { UnfinishedWork } from './reconciler.js'
+import { unfinishedUploads } from './unfinished-uploads.js'
+
+/**
+ * Every kind of work the workers carry out from a Postgres table, for the reconciler
+ * (reconciler.ts). A new kind of job whose truth is a table with a QUEUED/RUNNING status (scans,
+ * for example) is added to this list with an UnfinishedWork of its own, and its queue to
+ * WorkQueues; nothing else changes.
+ */
+
+/** The queues of the reconciled work. */
+export interface WorkQueues {
+  uploads: Queue<ProcessUploadJob>
+}
+
+export function unfinishedWork(pool: pg.Pool, queues: WorkQueues): UnfinishedWork<unknown>[] {
+  return [unfinishedUploads(pool, queues.uploads)]
+}
