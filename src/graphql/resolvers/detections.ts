@@ -4,7 +4,7 @@ import { InvalidInputError } from '../../errors.js'
 import { addDetectionComment, assignDetection, commentsOfDetection, setDetectionStatus } from '../../store/detection-triage.js'
 import { queryDetections, riskEventsOfDetection, type DetectionRecord, type DetectionStatus } from '../../store/detections-query.js'
 import { queryRiskObjects, type RiskObjectRecord } from '../../store/risk-query.js'
-import type { RuleRow } from '../../store/rules.js'
+import { isUuid, type RuleRow } from '../../store/rules.js'
 import { requireTenant, type RequestContext } from '../context.js'
 
 /**
@@ -105,6 +105,8 @@ export const detectionResolvers = {
     mitreTechniques: async (_: unknown, args: { filter?: { tactic?: string | null; ruleId?: string | null; detectedOnly?: boolean | null } | null }, ctx: RequestContext) => {
       const { tenantId } = requireTenant(ctx, 'read')
       const filter = args.filter ?? {}
+      // A rule id that is not a uuid names no rule (Postgres would refuse to compare it).
+      if (filter.ruleId && !isUuid(filter.ruleId)) return []
       const rules = await ctx.deps.prisma.rule.findMany({ where: { tenantId, enabled: true, ...(filter.ruleId ? { id: filter.ruleId } : {}) } })
       const counts = await ctx.deps.pool.query<{ rule_id: string; n: string }>(
         'SELECT rule_id, count(*) AS n FROM detections WHERE tenant_id = $1 GROUP BY rule_id',
