@@ -58,6 +58,21 @@ const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   /** The operator credential that manages tenants; unset means tenant management only via the CLI. */
   OPERATOR_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** A credential that may only scrape /metrics (the operator credential may too), for the Prometheus configuration. */
+  METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** A listener of its own for /metrics (every role: the only way to scrape a worker process); unset: none. */
+  METRICS_PORT: port.optional(),
+  /** Where that listener binds; unset: HOST. */
+  METRICS_HOST: z.string().optional(),
+  /** "none": the METRICS_PORT listener answers without a credential (for an interface only the scraper reaches). */
+  METRICS_AUTH: z.enum(['token', 'none']).default('token'),
+  /** Tenants named in the per-tenant upload gauges (the busiest); the rest are summed as one series. */
+  METRICS_TENANT_LIMIT: z.coerce.number().int().min(0).max(1_000).default(50),
+  /** The queue board (/admin/queues) shows queues and jobs but cannot retry, remove, pause or add jobs. */
+  QUEUE_BOARD_READ_ONLY: z.enum(['true', 'false']).default('false'),
+}).refine((c) => c.METRICS_AUTH === 'token' || c.METRICS_PORT !== undefined, {
+  path: ['METRICS_AUTH'],
+  message: '"none" needs METRICS_PORT: /metrics on the API port always requires a credential',
 })
 
 export type Config = Readonly<{
@@ -88,6 +103,15 @@ export type Config = Readonly<{
   logLevel: z.infer<typeof schema>['LOG_LEVEL']
   production: boolean
   operatorToken: string | null
+  /** Accepted besides the operator credential on /metrics, and nowhere else. */
+  metricsToken: string | null
+  /** Null: no listener of its own (the API still serves /metrics on its port). */
+  metricsPort: number | null
+  metricsHost: string
+  /** Whether the METRICS_PORT listener asks for a credential; /metrics on the API port always does. */
+  metricsPortAuth: 'token' | 'none'
+  metricsTenantLimit: number
+  queueBoardReadOnly: boolean
 }>
 
 /** Thrown when the environment is invalid; the message names every bad variable. */
@@ -126,6 +150,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: c.LOG_LEVEL,
     production: c.NODE_ENV === 'production',
     operatorToken: c.OPERATOR_TOKEN ?? null,
+    metricsToken: c.METRICS_TOKEN ?? null,
+    metricsPort: c.METRICS_PORT ?? null,
+    metricsHost: c.METRICS_HOST ?? c.HOST,
+    metricsPortAuth: c.METRICS_AUTH,
+    metricsTenantLimit: c.METRICS_TENANT_LIMIT,
+    queueBoardReadOnly: c.QUEUE_BOARD_READ_ONLY === 'true',
   })
 }
 

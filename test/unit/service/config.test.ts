@@ -25,6 +25,12 @@ describe('loadConfig', () => {
       logLevel: 'info',
       production: false,
       operatorToken: null,
+      metricsToken: null,
+      metricsPort: null,
+      metricsHost: '0.0.0.0',
+      metricsPortAuth: 'token',
+      metricsTenantLimit: 50,
+      queueBoardReadOnly: false,
     })
   })
 
@@ -74,6 +80,21 @@ describe('loadConfig', () => {
   it('requires a long operator token when one is set', () => {
     expect(() => loadConfig({ OPERATOR_TOKEN: 'short' })).toThrow(/OPERATOR_TOKEN: must be at least 32 characters/)
     expect(loadConfig({ OPERATOR_TOKEN: 'o'.repeat(32) }).operatorToken).toBe('o'.repeat(32))
+  })
+
+  it('reads the metrics settings: a long scrape token, a listener of its own (on HOST unless METRICS_HOST), the tenant series limit', () => {
+    const c = loadConfig({ HOST: '10.0.0.5', METRICS_TOKEN: 'm'.repeat(32), METRICS_PORT: '9464', METRICS_TENANT_LIMIT: '0', QUEUE_BOARD_READ_ONLY: 'true' })
+    expect(c).toMatchObject({ metricsToken: 'm'.repeat(32), metricsPort: 9464, metricsHost: '10.0.0.5', metricsPortAuth: 'token', metricsTenantLimit: 0, queueBoardReadOnly: true })
+    expect(loadConfig({ METRICS_PORT: '9464', METRICS_HOST: '127.0.0.1' }).metricsHost).toBe('127.0.0.1')
+    expect(() => loadConfig({ METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN: must be at least 32 characters/)
+    expect(() => loadConfig({ METRICS_TENANT_LIMIT: '1001' })).toThrow(/METRICS_TENANT_LIMIT/)
+    expect(() => loadConfig({ QUEUE_BOARD_READ_ONLY: 'yes' })).toThrow(/QUEUE_BOARD_READ_ONLY/)
+  })
+
+  it('lets only the METRICS_PORT listener answer without a credential', () => {
+    expect(loadConfig({ METRICS_PORT: '9464', METRICS_AUTH: 'none' }).metricsPortAuth).toBe('none')
+    expect(() => loadConfig({ METRICS_AUTH: 'none' })).toThrow(/METRICS_AUTH: "none" needs METRICS_PORT/)
+    expect(() => loadConfig({ METRICS_PORT: '9464', METRICS_AUTH: 'open' })).toThrow(/METRICS_AUTH/)
   })
 
   it('names every invalid variable', () => {
