@@ -7,6 +7,7 @@ import { foldIngestItems, newIngestStats, readEventBatches, type IngestStats, ty
 import { clearUploadResults, writeContributions, type DetectionContributionInput } from '../src/store/detection-writer.js'
 import { copyEvents, type CopyResult, type StoredEvent } from '../src/store/event-copy.js'
 import { coverWholeUpload } from '../src/store/rule-coverage.js'
+import { countHour, recordEventHours } from '../src/store/event-hours.js'
 import { NO_ALERTING, type RuleAlerting } from '../src/store/detection-alerting.js'
 import { loadEnabledRules } from '../src/store/tenant-rules.js'
 import { readUploadChunks } from '../src/store/upload-chunks.js'
@@ -141,12 +142,14 @@ async function ingestAndDetect(
   // The rules see only the events this upload stored: one the tenant already had is counted once.
   let firstEventTime = Infinity
   let lastEventTime = -Infinity
+  const eventsPerHour = new Map<number, number>()
   let copied: CopyResult
   try {
     copied = await copyEvents(client, job.tenantId, job.uploadId, events(), {
       onStored: (stored) => {
         for (const s of stored) {
           aggregator.add(s.event)
+          countHour(eventsPerHour, s.event._time)
           if (s.event._time < firstEventTime) firstEventTime = s.event._time
           if (s.event._time > lastEventTime) lastEventTime = s.event._time
         }
@@ -155,6 +158,7 @@ async function ingestAndDetect(
   } finally {
     progress.stop()
   }
+  await recordEventHours(client, job.tenantId, job.uploadId, eventsPerHour)
   const contributions = aggregator.rows().map((row) => contributionOf(row, tenantRuleOf.get(row.rule)!))
   return {
     stats,

@@ -4,6 +4,7 @@ import { withTransaction } from '../db/transaction.js'
 import { runGroupedQueryPerUpload } from '../sql-backend/index.js'
 import { contributionOf, riskObjectsOf } from '../store/contribution-of.js'
 import { replaceRuleContributions } from '../store/detection-writer.js'
+import { countEventsIn } from '../store/event-hours.js'
 import { evaluateRiskIncidents } from '../store/risk-incident-evaluation.js'
 import { loadCoverage, mergeRanges, sqlTime, writeCoverage, type TimeRange } from '../store/rule-coverage.js'
 import type { TenantRule } from '../store/tenant-rules.js'
@@ -83,7 +84,7 @@ export async function executeScan(deps: ScanDeps, scanId: string, tenantId: stri
       uploads: targets.length, detections: tally.rows, overflow: tally.overflow, suppressed: tally.suppressed,
     })
   }
-  const eventsExamined = await countEvents(deps.pool, tenantId, examined)
+  const eventsExamined = await countEventsIn(deps.pool, tenantId, examined)
   await deps.pool.query(
     `UPDATE scans SET status = 'SUCCEEDED', finished_at = now(), rules = $2, events_examined = $3, detections_written = $4, uploads_scanned = $5, duration_ms = $6 WHERE id = $1`,
     [scanId, JSON.stringify([...report.values()]), eventsExamined, detectionsWritten, examined.size, Date.now() - started],
@@ -147,19 +148,6 @@ function coverageArrays(entries: [string, TimeRange[]][]): { uploadIds: string[]
     }
   }
   return out
-}
-
-/** The number of distinct events in the examined ranges of each upload. */
-async function countEvents(pool: pg.Pool, tenantId: string, examined: Map<string, TimeRange[]>): Promise<number> {
-  if (examined.size === 0) return 0
-  const cov = coverageArrays([...examined.entries()])
-  const { rows } = await pool.query<{ n: string }>(
-    `SELECT count(*) AS n FROM process_events
-     JOIN unnest($2::uuid[], $3::timestamptz[], $4::timestamptz[]) AS cov(upload_id, covered_from, covered_to) USING (upload_id)
-     WHERE tenant_id = $1 AND "time" >= cov.covered_from AND "time" < cov.covered_to`,
-    [tenantId, cov.uploadIds, cov.from, cov.to],
-  )
-  return Number(rows[0]!.n)
 }
 
 /** Records the final failure of a scan job (after its retries, or for a scan that cannot run). */

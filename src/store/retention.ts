@@ -1,4 +1,5 @@
 import type pg from 'pg'
+import { recountAfterPurge } from './event-hours.js'
 
 /**
  * The retention sweep. For every tenant with a retention period (tenant-retention.ts) it deletes
@@ -57,7 +58,11 @@ export async function purgeExpired(pool: pg.Pool, now: Date, options: PurgeOptio
       tenantName: tenant.name,
       retentionDays: tenant.retention_days,
       cutoff,
-      processEvents: await deleteEventsBefore(pool, 'process_events', tenant.id, cutoff, opts.eventBatch),
+      processEvents: await deleteEventsBefore(pool, 'process_events', tenant.id, cutoff, opts.eventBatch).then(async (n) => {
+        // Scans count examined events from per-hour counts: keep them in step with the events.
+        await recountAfterPurge(pool, tenant.id, cutoff, opts.eventBatch)
+        return n
+      }),
       riskEvents: await deleteEventsBefore(pool, 'risk_events', tenant.id, cutoff, opts.eventBatch),
       uploads: await stampUploadsBefore(pool, tenant.id, cutoff, now, opts.eventBatch),
       ...(await deleteStampedChunks(pool, tenant.id, opts.chunkBatch)),

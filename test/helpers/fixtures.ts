@@ -19,10 +19,10 @@ export const keySecret = (key: string): string => key.slice('wp_'.length + 10 + 
  * `copies` copies of a Windows XML log, each event of copy n with its EventRecordID raised by
  * n × 1,000,000: distinct events (an event is stored once per tenant, by Computer|Channel|EventRecordID).
  */
-export function distinctCopies(xml: Buffer, copies: number): Buffer {
+export function distinctCopies(xml: Buffer, copies: number, firstCopy = 0): Buffer {
   const text = xml.toString('utf8')
   return Buffer.concat(
-    Array.from({ length: copies }, (_, n) =>
+    Array.from({ length: copies }, (_, i) => i + firstCopy).map((n) =>
       Buffer.from(text.replace(/<EventRecordID>(\d+)<\/EventRecordID>/g, (_m, id: string) => `<EventRecordID>${Number(id) + n * 1_000_000}</EventRecordID>`) + '\n'),
     ),
   )

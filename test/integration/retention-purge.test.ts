@@ -10,7 +10,7 @@ import { importRules } from '../../src/store/rules.js'
 import { setRetentionDays } from '../../src/store/tenant-retention.js'
 import { createTenant } from '../../src/store/tenants.js'
 import { receiveUpload } from '../../src/store/uploads.js'
-import { readFixture, SEED_RULE_YAML } from '../helpers/fixtures.js'
+import { distinctCopies, readFixture, SEED_RULE_YAML } from '../helpers/fixtures.js'
 import { createTestDatabase } from '../helpers/test-database.js'
 
 // The retention sweep against real Postgres, at an explicit `now`. The fixture's events happen on
@@ -35,8 +35,11 @@ describe('purgeExpired', () => {
     return id
   }
   /** Stores an upload "received" at `receivedAt`, processed unless `queued`. */
+  let uploads = 0
   const upload = async (tenantId: string, receivedAt: string, opts: { queued?: boolean } = {}): Promise<string> => {
-    const { id } = await receiveUpload(pool, { tenantId, fileName: 'x.xml', formatOverride: null, detectFormat, maxBytes: 1e9 }, Readable.from([LOG]))
+    // Distinct events per upload: the same event uploaded twice is stored once.
+    const log = distinctCopies(LOG, 1, uploads++)
+    const { id } = await receiveUpload(pool, { tenantId, fileName: 'x.xml', formatOverride: null, detectFormat, maxBytes: 1e9 }, Readable.from([log]))
     if (!opts.queued) expect((await processUpload({ pool, prisma }, id, tenantId)).status).toBe('SUCCEEDED')
     await pool.query('UPDATE uploads SET created_at = $2 WHERE id = $1', [id, receivedAt])
     return id
@@ -100,7 +103,7 @@ describe('purgeExpired', () => {
         riskEvents: 8,
         uploads: 1,
         uploadChunks: 1,
-        rawBytes: LOG.length,
+        rawBytes: distinctCopies(LOG, 1).length,
       },
     ])
     expect(writes.length).toBeGreaterThan(36 / 5)

@@ -135,6 +135,31 @@ describe('scans over stored events', () => {
     expect(await riskEventRows()).toBe(risk)
   })
 
+  it('counts the events in any window from per-hour counts exactly as counting them one by one, also after a retention purge', async () => {
+    const { countEventsIn, recountAfterPurge } = await import('../../src/store/event-hours.js')
+    const tenantId = (await owner.query("SELECT id FROM tenants WHERE name = 'scan-tenant'")).rows[0].id as string
+    const uploads = (await owner.query('SELECT id FROM uploads WHERE tenant_id = $1', [tenantId])).rows.map((r) => r.id as string)
+    const { rows: span } = await owner.query('SELECT min(time) AS f, max(time) AS l FROM process_events WHERE tenant_id = $1', [tenantId])
+    const f = (span[0].f as Date).getTime() - 3_000_000
+    const l = (span[0].l as Date).getTime() + 3_000_000
+    const direct = async (from: number, to: number) =>
+      Number((await owner.query('SELECT count(*) AS n FROM process_events WHERE tenant_id = $1 AND time >= $2 AND time < $3', [tenantId, new Date(from), new Date(to)])).rows[0].n)
+    const byHours = (from: number, to: number) => countEventsIn(owner, tenantId, new Map(uploads.map((u) => [u, [{ from, to }]])))
+    const cuts = Array.from({ length: 12 }, (_, i) => f + ((l - f) * i) / 11 + (i % 3) * 777_777)
+    for (let i = 0; i < cuts.length; i++) {
+      for (let j = i + 1; j < cuts.length; j += 3) expect(await byHours(cuts[i]!, cuts[j]!), `${i}..${j}`).toBe(await direct(cuts[i]!, cuts[j]!))
+    }
+    expect(await byHours(-Infinity, Infinity)).toBe(await direct(f, l))
+    // The retention sweep deletes events before a cutoff inside an hour, then recounts.
+    const cutoff = new Date(cuts[5]!)
+    await owner.query('BEGIN')
+    await owner.query('DELETE FROM process_events WHERE tenant_id = $1 AND time < $2', [tenantId, cutoff])
+    await recountAfterPurge(owner, tenantId, cutoff)
+    expect(await byHours(-Infinity, Infinity)).toBe(await direct(f, l))
+    expect(await byHours(cuts[2]!, cuts[8]!)).toBe(await direct(cuts[2]!, cuts[8]!))
+    await owner.query('ROLLBACK')
+  })
+
   it('re-evaluates with the new revision after the rule changes, and rejects unknown rules and bad windows', async () => {
     // Revision 2 matches only `tcp` command lines: a rescan must shrink the detections to those.
     const narrowed = SEED_RULE_YAML.replace('Processes.process IN ("*start*", "*--config*","*http*","*authtoken*", "*http*", "*tcp*")', 'Processes.process IN ("*tcp*")')

@@ -23,7 +23,7 @@ import { rowData, storedBatches } from '../unit/sql-backend/support/stored-event
 /**
  * The SQL backend against real Postgres, compared with the in-memory DetectionAggregator on the
  * same events: the seed ngrok rule over hand-built Sysmon-like events, scoping by tenant, upload
- * and time window, and the plan's use of the lower(process_name) index. Random rules are in
+ * and time window, and the plan's use of the (tenant_id, process_name_lower) index. Random rules are in
  * sql-backend-property.test.ts, the ESCU corpus in sql-backend-corpus.test.ts.
  */
 
@@ -121,14 +121,17 @@ describe('SQL backend on Postgres', () => {
       expect(await runGroupedQuery(client, rule, { tenantId: randomUUID() })).toEqual([])
     })
 
-    it('lets the planner use the (tenant_id, lower(process_name)) index', async () => {
+    it('lets the planner use the (tenant_id, process_name_lower) index, also under row-level security as the application role', async () => {
       const { text, values } = buildGroupedQuery(rule, { tenantId: tenant })
       await client.query('BEGIN')
       try {
+        // As the service queries: the application role, scoped to the tenant (src/db/pool.ts).
+        await client.query("SELECT set_config('watchpost.tenant_id', $1, true)", [tenant])
+        await client.query('SET LOCAL ROLE watchpost_app')
         // With a handful of rows a sequential scan is cheaper; forbid it to see which index fits.
         await client.query('SET LOCAL enable_seqscan = off')
         const plan = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${text}`, values)
-        expect(plan.rows.map((r) => r['QUERY PLAN']).join('\n')).toContain('process_events_tenant_process_name_lower_idx')
+        expect(plan.rows.map((r) => r['QUERY PLAN']).join('\n')).toContain('process_events_tenant_id_process_name_lower_idx')
       } finally {
         await client.query('ROLLBACK')
       }

@@ -96,3 +96,17 @@ describe('schedule windows', () => {
     expect(uuidFromText('schedule/job-2')).not.toBe(a)
   })
 })
+
+describe('hours of event time', () => {
+  const H = 3_600_000
+  it('splits a range into whole hours and the partial pieces at its edges', async () => {
+    const { splitByHours } = await import('../../../src/store/event-hours.js')
+    expect(splitByHours(r(10 * H + 1800_000, 14 * H + 60_000))).toEqual({ whole: r(11 * H, 14 * H), edges: [r(10 * H + 1800_000, 11 * H), r(14 * H, 14 * H + 60_000)] })
+    expect(splitByHours(r(10 * H, 12 * H))).toEqual({ whole: r(10 * H, 12 * H), edges: [] })
+    // Inside one hour: no whole hour, the range itself is the edge (counted once).
+    expect(splitByHours(r(10 * H + 60_000, 10 * H + 120_000))).toEqual({ whole: null, edges: [r(10 * H + 60_000, 10 * H + 120_000)] })
+    // Across one hour boundary, with no whole hour between: counted event by event, once.
+    expect(splitByHours(r(10 * H + 60_000, 11 * H + 120_000))).toEqual({ whole: null, edges: [r(10 * H + 60_000, 11 * H + 120_000)] })
+    expect(splitByHours(WHOLE_UPLOAD)).toEqual({ whole: WHOLE_UPLOAD, edges: [] })
+  })
+})

@@ -19,7 +19,7 @@ const seed = (): CompiledRule => {
 describe('buildGroupedQuery', () => {
   it('scopes to the tenant first, then the WHERE, and groups the seed rule by 20 COALESCEd columns', () => {
     const { text, values } = buildGroupedQuery(seed(), { tenantId: TENANT })
-    expect(text).toContain(`WHERE tenant_id = $1\n  AND (lower("process_name") = $2 AND (lower("process") LIKE $3 ESCAPE '\\'`)
+    expect(text).toContain(`WHERE tenant_id = $1\n  AND ("process_name_lower" = $2 AND (lower("process") LIKE $3 ESCAPE '\\'`)
     expect(text).toContain('COALESCE("user", $8) AS b17')
     expect(text.match(/COALESCE\(/g)).toHaveLength(20)
     expect(text).toContain(`GROUP BY ${Array.from({ length: 20 }, (_, i) => `b${i}`).join(', ')}`)

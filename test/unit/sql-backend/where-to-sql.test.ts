@@ -20,7 +20,7 @@ function sql(spl: string): { text: string; values: unknown[] } {
 
 describe('compileWhereToSql', () => {
   it('compares exact values as lower(col) = $n with the value folded by toLowerCase', () => {
-    expect(sql('Processes.process_name=NGROK.EXE')).toEqual({ text: 'lower("process_name") = $1', values: ['ngrok.exe'] })
+    expect(sql('Processes.process_name=NGROK.EXE')).toEqual({ text: '"process_name_lower" = $1', values: ['ngrok.exe'] })
     expect(sql('Processes.process_name="ÉCOLE.EXE"').values).toEqual(['école.exe'])
   })
 
@@ -48,7 +48,7 @@ describe('compileWhereToSql', () => {
   it('keeps quotes and injection attempts inside parameters', () => {
     const attack = `x'; DROP TABLE process_events; --`
     const out = sql(`Processes.process_name="${attack}" OR Processes.user="*${attack}*" OR Processes.dest IN ("a\\"b", "O'Brien")`)
-    expect(out.text).toBe(`(lower("process_name") = $1 OR lower("user") LIKE $2 ESCAPE '\\' OR lower("dest") = ANY($3::text[]))`)
+    expect(out.text).toBe(`("process_name_lower" = $1 OR lower("user") LIKE $2 ESCAPE '\\' OR lower("dest") = ANY($3::text[]))`)
     // `_` in process_events is a LIKE metacharacter, hence escaped inside the pattern.
     expect(out.values).toEqual([attack.toLowerCase(), `%x'; drop table process\\_events; --%`, ['a"b', "o'brien"]])
     expect(out.text).not.toContain('DROP')
@@ -78,8 +78,8 @@ describe('compileWhereToSql', () => {
     expect(sql('Processes.os IN (a, b)')).toEqual({ text: 'FALSE', values: [] })
   })
 
-  it('quotes every column, including the reserved word user', () => {
-    for (const f of CIM_PROCESS_FIELDS) expect(sql(`Processes.${f}=x`).text).toBe(`lower("${f}") = $1`)
+  it('quotes every column, including the reserved word user, and compares process_name through its stored lower-case copy', () => {
+    for (const f of CIM_PROCESS_FIELDS) expect(sql(`Processes.${f}=x`).text).toBe(f === 'process_name' ? '"process_name_lower" = $1' : `lower("${f}") = $1`)
   })
 
   it('writes IN as one = ANY(array) for exact values plus a LIKE per wildcard, ignoring duplicates', () => {
@@ -88,16 +88,16 @@ describe('compileWhereToSql', () => {
       values: ['%start%', '%--config%', '%http%'],
     })
     expect(sql('Processes.process_name IN (CMD.EXE, cmd.exe, "pwsh*")')).toEqual({
-      text: `(lower("process_name") = $1 OR lower("process_name") LIKE $2 ESCAPE '\\')`,
+      text: `("process_name_lower" = $1 OR "process_name_lower" LIKE $2 ESCAPE '\\')`,
       values: ['cmd.exe', 'pwsh%'],
     })
-    expect(sql('Processes.process_name IN (a, b, c)')).toEqual({ text: 'lower("process_name") = ANY($1::text[])', values: [['a', 'b', 'c']] })
+    expect(sql('Processes.process_name IN (a, b, c)')).toEqual({ text: '"process_name_lower" = ANY($1::text[])', values: [['a', 'b', 'c']] })
     expect(sql('Processes.process_name IN (a, "*")')).toEqual({ text: '"process_name" IS NOT NULL', values: [] })
   })
 
   it('follows the parsed precedence: a b OR c is a AND (b OR c)', () => {
     expect(sql('Processes.process_name=cmd.exe Processes.process=*whoami* OR Processes.process=*net*').text).toBe(
-      `(lower("process_name") = $1 AND (lower("process") LIKE $2 ESCAPE '\\' OR lower("process") LIKE $3 ESCAPE '\\'))`,
+      `("process_name_lower" = $1 AND (lower("process") LIKE $2 ESCAPE '\\' OR lower("process") LIKE $3 ESCAPE '\\'))`,
     )
   })
 
@@ -126,7 +126,8 @@ describe('compileWhereToSql', () => {
 
   it('emits only whitelisted SQL tokens and numbered placeholders, for any WHERE tree', () => {
     const token = /\s+|\(|\)|\$\d+|::text\[\]|"[a-z_]+"|lower|=|<>|ANY|NOT|LIKE|ESCAPE|'\\'|IS|TRUE|FALSE|NULL|AND|OR/y
-    const columns = new Set(CIM_PROCESS_FIELDS.map((f) => `"${f}"`))
+    // The CIM columns, and process_name's stored lower-case copy.
+    const columns = new Set([...CIM_PROCESS_FIELDS.map((f) => `"${f}"`), '"process_name_lower"'])
     fc.assert(
       fc.property(whereArb(VALUE_POOL), (where) => {
         // The generator's SPL round-trips to the same tree, so the integration property test

@@ -6,9 +6,12 @@ import type { StoredEvent } from '../../../../src/store/event-copy.js'
  * copyEvents takes, and GroupedRows without their (shared, bulky) CompiledRule reference.
  */
 
-/** `events` as one batch for copyEvents. */
+/** Keys stay distinct across calls: events with one key are stored once per tenant. */
+let stored = 0
+
+/** `events` as one batch for copyEvents, each with a key of its own. */
 export async function* storedBatches(events: readonly ProcessEvent[]): AsyncGenerator<StoredEvent[]> {
-  yield events.map((event, i) => ({ event, source: 'sql-backend-test', key: `k${i}`, line: i + 1 }))
+  yield events.map((event, i) => ({ event, source: 'sql-backend-test', key: `k${stored++}`, line: i + 1 }))
 }
 
 /** The rows as plain data, for toEqual; the rule reference is checked separately. */
