@@ -120,12 +120,12 @@ function matchingAny(column: string, patterns: readonly ValuePattern[], params: 
  * text (see valuePatternOf) and is left out.
  */
 function matchingLiterally(column: string, match: LiteralMatch, values: readonly string[], params: SqlParams): string {
-  const folded = [...new Set(values.filter((v) => !v.includes('\u0000')).map((v) => v.toLowerCase()))]
-  if (folded.length === 0) return 'FALSE'
+  const lowered = [...new Set(values.filter((v) => !v.includes('\u0000')).map((v) => v.toLowerCase()))]
+  if (lowered.length === 0) return 'FALSE'
   if (match === 'equals') {
-    return folded.length === 1 ? `${folded(column)} = ${params.add(folded[0]!)}` : `${folded(column)} = ANY(${params.add(folded)}::text[])`
+    return lowered.length === 1 ? `${folded(column)} = ${params.add(lowered[0]!)}` : `${folded(column)} = ANY(${params.add(lowered)}::text[])`
   }
-  const parts = folded.map((v) => `strpos(${folded(column)}, ${params.add(v)}) > 0`)
+  const parts = lowered.map((v) => `strpos(${folded(column)}, ${params.add(v)}) > 0`)
   return parts.length === 1 ? parts[0]! : `(${parts.join(' OR ')})`
 }
 
