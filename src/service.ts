@@ -18,6 +18,7 @@ import { withSystemScope } from './db/db-scope.js'
 import { allScanSchedules } from './store/scan-schedules.js'
 import { startReconciler, type RunningReconciler } from './queue/reconciler.js'
 import { unfinishedWork } from './queue/unfinished-work.js'
+import { scanSchedulers } from './queue/unfinished-scans.js'
 import { createRedisRateLimiter, type RateLimiter } from './rate-limit/redis-rate-limiter.js'
 
 /**
@@ -76,7 +77,7 @@ export async function startService(config: Config, log: Logger, roles: { api: bo
     await syncScanSchedulers(scanQueue, await withSystemScope(() => allScanSchedules(pool)))
     maintenance = await startMaintenance({ pool, redisUrl: config.redisUrl, prefix: config.queuePrefix, retentionSweepIntervalMs: config.retentionSweepIntervalMs, log })
     // Postgres is the truth: unfinished work that Redis has no job for is enqueued again.
-    reconciler = startReconciler({ work: unfinishedWork(pool, { uploads: uploadQueue }), recurring: maintenance.recurring, intervalMs: config.reconcileIntervalMs, log })
+    reconciler = startReconciler({ work: unfinishedWork(pool, { uploads: uploadQueue, scans: scanQueue }), recurring: [...maintenance.recurring, scanSchedulers(pool, scanQueue)], intervalMs: config.reconcileIntervalMs, log })
   }
   const address = server?.address() as AddressInfo | null
   const url = address ? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${address.port}` : null

@@ -2,6 +2,8 @@ import type { Queue } from 'bullmq'
 import type pg from 'pg'
 import type { ProcessUploadJob } from './queues.js'
 import type { UnfinishedWork } from './reconciler.js'
+import type { ScanJob } from './scan-queue.js'
+import { unfinishedScans } from './unfinished-scans.js'
 import { unfinishedUploads } from './unfinished-uploads.js'
 
 /**
@@ -14,8 +16,10 @@ import { unfinishedUploads } from './unfinished-uploads.js'
 /** The queues of the reconciled work. */
 export interface WorkQueues {
   uploads: Queue<ProcessUploadJob>
+  /** Absent: scans are left out (tests of the other kinds). */
+  scans?: Queue<ScanJob>
 }
 
 export function unfinishedWork(pool: pg.Pool, queues: WorkQueues): UnfinishedWork<unknown>[] {
-  return [unfinishedUploads(pool, queues.uploads)]
+  return [unfinishedUploads(pool, queues.uploads), ...(queues.scans ? [unfinishedScans(pool, queues.scans)] : [])]
 }
