@@ -85,18 +85,18 @@ async function timedRun(api: string, prisma: PrismaClient, slices: Buffer[], eve
     if (res.status !== 202) throw new Error(`upload ${i} answered ${res.status}: ${(await res.text()).slice(0, 300)}`)
   }
   const receiveSeconds = (performance.now() - t0) / 1000
-  type Upload = { status: string; eventCount: number; failureReason: string | null; startedAt: string | null; finishedAt: string | null }
+  type Upload = { status: string; eventCount: number; failureReason: string | null; errors: { line: number; message: string }[]; startedAt: string | null; finishedAt: string | null }
   type Uploads = { uploads: { edges: { node: Upload }[] } }
   let uploads: Uploads['uploads']['edges'] = []
   for (;;) {
-    uploads = (await postGraphQL<Uploads>(api, apiKey, `{ uploads(first: ${slices.length}) { edges { node { status eventCount failureReason startedAt finishedAt } } } }`)).uploads.edges
+    uploads = (await postGraphQL<Uploads>(api, apiKey, `{ uploads(first: ${slices.length}) { edges { node { status eventCount failureReason errors { line message } startedAt finishedAt } } } }`)).uploads.edges
     if (uploads.length === slices.length && uploads.every((u) => FINISHED.has(u.node.status))) break
     await new Promise((r) => setTimeout(r, POLL_MS))
   }
   const { detections } = await postGraphQL<{ detections: { totalCount: number } }>(api, apiKey, '{ detections(first: 1) { totalCount } }')
   const seconds = (performance.now() - t0) / 1000
   const failed = uploads.find((u) => u.node.status !== 'SUCCEEDED')
-  if (failed) throw new Error(`an upload ended ${failed.node.status}: ${failed.node.failureReason}`)
+  if (failed) throw new Error(`an upload ended ${failed.node.status}: ${failed.node.failureReason ?? JSON.stringify(failed.node.errors.slice(0, 3))}`)
   const stored = uploads.reduce((n, u) => n + u.node.eventCount, 0)
   if (stored !== events || detections.totalCount === 0) throw new Error(`${stored} of ${events} events read, ${detections.totalCount} detections`)
   const processingSeconds = uploads.reduce((n, u) => n + (Date.parse(u.node.finishedAt!) - Date.parse(u.node.startedAt!)) / 1000, 0)
