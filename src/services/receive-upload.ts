@@ -8,9 +8,17 @@ import { reportingUploadLimit } from './upload-limit-error.js'
 
 /**
  * The one way logs enter Watchpost (GraphQL multipart and POST /v1/uploads): store every byte in
- * Postgres in one transaction, then enqueue. If enqueueing fails, the upload stays QUEUED in
- * Postgres (the source of truth) and is picked up again when it is re-enqueued.
+ * Postgres in one transaction, then enqueue. Once stored, the upload is accepted whatever Redis
+ * does: if enqueueing fails or Redis does not answer within ENQUEUE_WAIT_MS, the upload stays
+ * QUEUED in Postgres (the source of truth) and the workers' reconciler (src/queue/reconciler.ts)
+ * enqueues it. An error before the commit leaves nothing stored (RELIABILITY.md).
  */
+
+/**
+ * How long an accepted upload's answer waits for Redis to take its job. The client retries
+ * rather than waits on a hung Redis; the add itself goes on and the reconciler stands behind it.
+ */
+export const ENQUEUE_WAIT_MS = 3_000
 
 /** Client-facing format names (GraphQL enum values, the `format` query parameter). */
 export const FORMAT_NAMES = { AUTO: null, WINDOWS_XML: 'windows-xml', NDJSON: 'ndjson' } as const
@@ -43,6 +51,17 @@ export async function acceptUpload(
     { tenantId, fileName, formatOverride: format, detectFormat: (head) => detectFormat(head), maxBytes },
     reportingUploadLimit(body, maxBytes),
   )
-  await enqueueUpload(deps.uploadQueue, deps.pool, { uploadId: received.id, tenantId })
+  await settledWithin(enqueueUpload(deps.uploadQueue, deps.pool, { uploadId: received.id, tenantId }), ENQUEUE_WAIT_MS)
   return received.id
+}
+
+/** Waits for `promise` to settle, at most `ms`; its outcome is not needed (see acceptUpload). */
+function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))
+  const settled = promise.then(
+    () => undefined,
+    () => undefined,
+  )
+  return Promise.race([settled, deadline]).finally(() => clearTimeout(timer))
 }

@@ -31,6 +31,10 @@ export interface ReliabilityBed {
   /** The results of an undisturbed run of `bytes`, in this process, under a tenant of its own. */
   referenceRun(bytes: Buffer): Promise<UploadResults>
   upload(id: string): Promise<{ status: string; bytesProcessed: number; sizeBytes: number; attempts: number; failureReason: string | null }>
+  /** Whether a job's open transaction holds the upload's advisory lock (jobs/process-upload.ts). */
+  lockHeld(id: string): Promise<boolean>
+  /** Waits until a job's transaction holds the upload's advisory lock: it is running. */
+  waitUntilLocked(id: string, timeoutMs?: number): Promise<void>
   /**
    * Waits until the job's open transaction is storing the upload's events (its COPY has received
    * rows, or it moves them into process_events): the middle of the job, uncommitted writes in flight.
@@ -83,6 +87,13 @@ export async function createReliabilityBed(): Promise<ReliabilityBed> {
       const r = rows[0]
       if (!r) throw new Error(`upload ${id} does not exist`)
       return { status: r.status, bytesProcessed: Number(r.bytes_processed), sizeBytes: Number(r.size_bytes), attempts: r.attempts, failureReason: r.failure_reason }
+    },
+    async lockHeld(id) {
+      const { rowCount } = await pool.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = $1 AND objid = hashtext($2)::oid`, [UPLOAD_LOCK_CLASS, id])
+      return (rowCount ?? 0) > 0
+    },
+    async waitUntilLocked(id, timeoutMs = 30_000) {
+      await waitFor(async () => ((await bed.lockHeld(id)) ? true : undefined), timeoutMs, `a job to lock upload ${id}`)
     },
     async waitUntilStoringEvents(id, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs
