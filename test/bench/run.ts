@@ -4,6 +4,7 @@ import { measureGraphQLLatency } from './graphql-latency.js'
 import { measureParseThroughput } from './parse-throughput.js'
 import { machineLine, markdownTable, writeResults, type BenchRow } from './report.js'
 import { measureRuleScaling } from './rule-scaling.js'
+import { measureScheduledScan } from './scheduled-scan.js'
 import { measureStoreThroughput } from './store-throughput.js'
 import { measureStreamingMemory } from './streaming-memory.js'
 import { measureWorkerMemory } from './worker-memory.js'
@@ -22,18 +23,18 @@ const notes: string[] = []
 const say = (text: string): void => void process.stderr.write(text + '\n')
 say(`watchpost bench on ${machineLine()}${quick ? ' (quick)' : ''}`)
 
-say('1/7 parse + normalize per source vs splitting the same bytes')
+say('1/8 parse + normalize per source vs splitting the same bytes')
 const parse = await measureParseThroughput({ mb: Number(values.mb ?? (quick ? 20 : 200)), rounds: quick ? 1 : 3 })
 for (const p of parse) {
   rows.push({ stage: `parse + normalize: ${p.source}`, figure: `${p.parseMBps.toFixed(1)} MB/s (${fmt(p.parseEventsPerSecond)} events/s)`, floor: `${p.floorMBps.toFixed(1)} MB/s split`, ratio: p.ratio, target: p.target ?? 0 })
 }
 
-say('2/7 storing events (copyEvents under row-level security) vs a bare COPY of the same rows')
+say('2/8 storing events (copyEvents under row-level security) vs a bare COPY of the same rows')
 const store = await measureStoreThroughput({ rows: quick ? 20_000 : 200_000, rounds: quick ? 1 : 3 })
 rows.push({ stage: 'storing normalized events (COPY via inbox, RLS)', figure: `${fmt(store.storeRowsPerSecond)} rows/s`, floor: `${fmt(store.floorRowsPerSecond)} rows/s bare COPY`, ratio: store.ratio, target: 0.7 })
 notes.push(`storing: ${fmt(store.rows)} generated events per run, each run one transaction rolled back; the floor COPYs the same rows pre-built as CSV straight into process_events as the owner`)
 
-say('3/7 rule evaluation: all corpus rules vs the ngrok rule')
+say('3/8 rule evaluation: all corpus rules vs the ngrok rule')
 const scaling = measureRuleScaling({ events: quick ? 20_000 : 200_000, runs: quick ? 1 : 3 })
 rows.push({
   stage: `rule evaluation: ${scaling.allRules.rules} corpus rules vs 1 rule`,
@@ -45,17 +46,17 @@ rows.push({
 notes.push(`rule evaluation over ${fmt(scaling.events)} generated events; 1 rule produced ${scaling.oneRule.rows} rows, ${scaling.allRules.rules} rules ${scaling.allRules.rows} rows`)
 
 const gb = Number(values.gb ?? (quick ? 0.2 : 2))
-say(`4/7 peak RSS streaming a ${gb} GB Sysmon log through the reader and the bundled rules`)
+say(`4/8 peak RSS streaming a ${gb} GB Sysmon log through the reader and the bundled rules`)
 const memory = await measureStreamingMemory(gb)
 rows.push({ stage: `memory: ${gb} GB upload, reader + bundled rules`, figure: `${memory.peakRssMB.toFixed(0)} MB peak RSS`, floor: '300 MB budget', ratio: 300 / memory.peakRssMB, target: 1 })
 notes.push(`memory stage: ${fmt(memory.events)} events in ${memory.seconds.toFixed(1)} s in a separate process; the ratio is budget / peak (≥ 100% passes). It covers parsing and detection, not the COPY into Postgres.`)
-say(`5/7 peak RSS of the real API and worker processes on a ${gb} GB upload (Postgres and Redis)`)
+say(`5/8 peak RSS of the real API and worker processes on a ${gb} GB upload (Postgres and Redis)`)
 const real = await measureWorkerMemory(gb)
 rows.push({ stage: `memory: ${gb} GB upload, worker process (parse, COPY, rules)`, figure: `${real.workerPeakRssMB.toFixed(0)} MB peak RSS`, floor: '300 MB budget', ratio: 300 / real.workerPeakRssMB, target: 1 })
 rows.push({ stage: `memory: ${gb} GB upload, API process receiving it`, figure: `${real.apiPeakRssMB.toFixed(0)} MB peak RSS`, floor: '300 MB budget', ratio: 300 / real.apiPeakRssMB, target: 1 })
 notes.push(`real processes: ${fmt(real.events)} events, upload ${real.status}; received in ${real.receiveSeconds.toFixed(1)} s, processed in ${real.processSeconds.toFixed(1)} s (VmHWM of each process)`)
 
-say('6/7 end to end: uploads over HTTP → real workers → detections over GraphQL, 1 and 2 workers')
+say('6/8 end to end: uploads over HTTP → real workers → detections over GraphQL, 1 and 2 workers')
 const e2e = await measureEndToEnd(quick ? { events: 12_000, uploads: 4, rounds: 1, warmUp: false } : { events: 120_000, uploads: 8, rounds: 3 })
 // The slower of the two single-threaded floors measured above: splitting the Sysmon bytes, and a bare COPY.
 const sysmon = parse.find((p) => p.source === 'Sysmon XML')!
@@ -73,7 +74,7 @@ notes.push(
     `Floors: Sysmon split ${fmt(splitFloor)} events/s, bare COPY ${fmt(store.floorRowsPerSecond)} rows/s.`,
 )
 
-say('7/7 GraphQL under 50 concurrent clients: detections and riskObjects vs { __typename }')
+say('7/8 GraphQL under 50 concurrent clients: detections and riskObjects vs { __typename }')
 const gql = await measureGraphQLLatency(quick ? { detections: 10_000, seconds: 2, rounds: 1 } : { detections: 100_000, seconds: 10, rounds: 3 })
 const latency = (q: { p50Ms: number; p99Ms: number }): string => `p50 ${q.p50Ms} ms, p99 ${q.p99Ms} ms`
 const typenameText = `${fmt(gql.typename.requestsPerSecond)} req/s \`{ __typename }\` (${latency(gql.typename)})`
@@ -85,6 +86,13 @@ notes.push(
   `GraphQL: one tenant with ${fmt(gql.detections)} detections and ${fmt(2 * gql.detections)} risk events among three with half as many, seeded in SQL; \`watchpost serve\` without rate limits; ` +
     `autocannon, ${gql.connections} keep-alive connections, queries interleaved round by round, medians of ${gql.rounds} rounds of ${gql.seconds} s. ` +
     'The p99 ratio is budget / p99 (≥ 100% passes). With closed-loop clients, mean latency = connections / requests per second, so even `{ __typename }` meets 50 ms only above 1,000 req/s.',
+)
+say('8/8 scheduled scan: 1 rule over the stored events of one tenant among several vs a bare count(*) with the same WHERE')
+const scan = await measureScheduledScan(quick ? { events: 200_000, rounds: 1 } : { events: 10_000_000, rounds: 3 })
+rows.push({ stage: 'scheduled scan: ngrok rule over stored events (SQL pushdown, RLS)', figure: `${fmt(scan.scanEventsPerSecond)} events/s (${scan.scanSeconds.toFixed(2)} s)`, floor: `${fmt(scan.floorEventsPerSecond)} events/s bare count(*) (${scan.floorSeconds.toFixed(2)} s)`, ratio: scan.ratio, target: 0.8 })
+notes.push(
+  `scheduled scan: ${fmt(scan.events)} generated events of one tenant (others hold a tenth each), ≈1% ngrok.exe; executeScan as the application role under row-level security ` +
+    `(rule load, the grouped query, per-upload writes of ${scan.detections} detections, events examined from per-hour counts) against \`SELECT count(*)\` with the rule's WHERE over the same window as the owner; medians of ${quick ? 1 : 3} rounds, each from the state before the first scan.`,
 )
 notes.push('targets of 0% mark figures reported without a target')
 

@@ -114,20 +114,6 @@ export async function measureScheduledScan(opts: { events?: number; rounds?: num
       detections = outcome.detectionsWritten
       return s
     }
-    if (process.env.BENCH_EXPLAIN) {
-      await reset()
-      const { buildGroupedQuery } = await import('../../src/sql-backend/index.js')
-      const q = buildGroupedQuery(compiled, { tenantId: target, coverage: { uploadIds: (await owner.query<{ id: string }>('SELECT id FROM uploads WHERE tenant_id = $1', [target])).rows.map((r) => r.id), from: Array(10).fill(FROM), to: Array(10).fill(TO) } })
-      const ids = (await owner.query<{ id: string }>('SELECT id FROM uploads WHERE tenant_id = $1', [target])).rows.map((r) => r.id)
-      const countSql = `EXPLAIN ANALYZE SELECT count(*) AS n FROM process_events JOIN unnest($2::uuid[], $3::timestamptz[], $4::timestamptz[]) AS cov(upload_id, covered_from, covered_to) USING (upload_id) WHERE tenant_id = $1 AND "time" >= cov.covered_from AND "time" < cov.covered_to`
-      console.log((await owner.query(countSql, [target, ids, ids.map(() => FROM), ids.map(() => TO)])).rows.map((r) => r['QUERY PLAN']).join('\n'))
-      for (const sql of [floorSql, q.text]) console.log((await owner.query(`EXPLAIN ANALYZE ${sql}`, sql === floorSql ? floorValues : q.values)).rows.map((r) => r['QUERY PLAN']).join('\n'))
-      await owner.query('BEGIN')
-      await owner.query("SELECT set_config('watchpost.tenant_id', $1, true), set_config('watchpost.system', 'off', true)", [target])
-      await owner.query('SET LOCAL ROLE watchpost_app')
-      console.log((await owner.query(`EXPLAIN ANALYZE ${q.text}`, q.values)).rows.map((r) => r['QUERY PLAN']).join('\n'))
-      await owner.query('ROLLBACK')
-    }
     const floors: number[] = []
     const scans: number[] = []
     for (let r = 0; r <= rounds; r++) {
