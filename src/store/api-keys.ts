@@ -3,6 +3,7 @@ import type { PrismaClient } from '../db/prisma.js'
 import { InvalidInputError, NotFoundError, UnauthenticatedError } from '../errors.js'
 import { isUuid } from './rules.js'
 import { RefusedApiKeyError } from './refused-api-key.js'
+import { forgetAuthenticatedKeys, rememberedKey, rememberKey } from './api-key-cache.js'
 
 /**
  * API keys look like `wp_<prefix>_<secret>`. The prefix is stored in clear (it finds the row and
@@ -44,6 +45,8 @@ export async function createApiKey(
 
 /** Resolves a presented key to its tenant and role; every failure looks the same to the caller. */
 export async function authenticateApiKey(prisma: PrismaClient, presented: string, now: Date): Promise<Principal> {
+  const remembered = rememberedKey(presented, now.getTime())
+  if (remembered !== undefined) return remembered
   const denied = new UnauthenticatedError('invalid or expired API key')
   const m = KEY_SHAPE.exec(presented)
   if (!m) throw denied
@@ -58,7 +61,9 @@ export async function authenticateApiKey(prisma: PrismaClient, presented: string
   if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > 60_000) {
     prisma.apiKey.update({ where: { id: row.id }, data: { lastUsedAt: now } }).catch(() => {})
   }
-  return { tenantId: row.tenantId, keyId: row.id, role: row.role }
+  const principal: Principal = { tenantId: row.tenantId, keyId: row.id, role: row.role }
+  rememberKey(presented, principal, row.expiresAt, now.getTime())
+  return principal
 }
 
 const ROLES: readonly ApiKeyRole[] = ['admin', 'analyst', 'ingest', 'reader']
@@ -84,5 +89,6 @@ export async function revokeApiKey(prisma: PrismaClient, tenantId: string, id: s
   const key = isUuid(id) ? await prisma.apiKey.findFirst({ where: { id, tenantId } }) : null
   if (!key) throw new NotFoundError('ApiKey', id)
   if (!key.revokedAt) await prisma.apiKey.update({ where: { id }, data: { revokedAt: now } })
+  forgetAuthenticatedKeys()
   return (await listApiKeys(prisma, tenantId)).find((k) => k.id === id)!
 }

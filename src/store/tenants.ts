@@ -3,6 +3,7 @@ import type { PrismaClient } from '../db/prisma.js'
 import { withTransaction } from '../db/transaction.js'
 import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js'
 import { createApiKey } from './api-keys.js'
+import { forgetAuthenticatedKeys } from './api-key-cache.js'
 import { isUuid } from './rules.js'
 
 export interface CreatedTenant {
@@ -32,7 +33,10 @@ export async function listTenants(prisma: PrismaClient) {
 export async function setTenantStatus(prisma: PrismaClient, id: string, status: 'ACTIVE' | 'SUSPENDED') {
   const tenant = isUuid(id) ? await prisma.tenant.findFirst({ where: { id } }) : null
   if (!tenant) throw new NotFoundError('Tenant', id)
-  return prisma.tenant.update({ where: { id }, data: { status } })
+  const updated = await prisma.tenant.update({ where: { id }, data: { status } })
+  // This process's remembered keys go at once (other processes' within AUTHENTICATED_KEY_TTL_MS).
+  forgetAuthenticatedKeys()
+  return updated
 }
 
 /**
@@ -50,5 +54,5 @@ export async function deleteTenant(pool: pg.Pool, id: string): Promise<string> {
     }
     await client.query('DELETE FROM tenants WHERE id = $1', [id])
     return id
-  })
+  }).finally(forgetAuthenticatedKeys)
 }
