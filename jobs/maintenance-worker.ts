@@ -2,6 +2,8 @@ import { UnrecoverableError, Worker } from 'bullmq'
 import type pg from 'pg'
 import type { Logger } from 'pino'
 import { withSystemScope } from '../src/db/db-scope.js'
+import { instrumentWorker } from '../src/metrics/job-metrics.js'
+import type { Metrics } from '../src/metrics/metrics.js'
 import { createMaintenanceQueue, MAINTENANCE_QUEUE, RETENTION_SWEEP, retentionSweepSchedule, scheduleRetentionSweep } from '../src/queue/maintenance-queue.js'
 import { redisConnection } from '../src/queue/queues.js'
 import type { RecurringJob } from '../src/queue/reconciler.js'
@@ -13,6 +15,8 @@ export interface MaintenanceOptions {
   prefix: string
   retentionSweepIntervalMs: number
   log: Logger
+  /** Counts the sweeps as jobs (src/metrics); none when left out. */
+  metrics?: Metrics
 }
 
 export interface RunningMaintenance {
@@ -32,12 +36,13 @@ export async function startMaintenance(opts: MaintenanceOptions): Promise<Runnin
     MAINTENANCE_QUEUE,
     async (job) => {
       if (job.name !== RETENTION_SWEEP) throw new UnrecoverableError(`unknown maintenance job "${job.name}"`)
-      return runRetentionSweep(opts.pool, opts.log.child({ jobId: job.id }))
+      return runRetentionSweep(opts.pool, opts.log.child({ queue: MAINTENANCE_QUEUE, jobId: job.id }))
     },
     { connection: redisConnection(opts.redisUrl), prefix: opts.prefix, concurrency: 1 },
   )
-  worker.on('failed', (job, err) => opts.log.error({ jobId: job?.id, err: err.message }, 'maintenance job failed'))
-  worker.on('error', (err) => opts.log.error({ err: err.message }, 'maintenance worker error'))
+  worker.on('failed', (job, err) => opts.log.error({ queue: MAINTENANCE_QUEUE, jobId: job?.id, err: err.message }, 'maintenance job failed'))
+  worker.on('error', (err) => opts.log.error({ queue: MAINTENANCE_QUEUE, err: err.message }, 'maintenance worker error'))
+  if (opts.metrics) instrumentWorker(worker, opts.metrics)
   await worker.waitUntilReady()
   return {
     recurring: [retentionSweepSchedule(queue, opts.retentionSweepIntervalMs)],

@@ -59,6 +59,8 @@ export interface ProcessUploadResult {
   outcome: UploadOutcome
   stats: IngestStats
   detectionRows: number
+  /** The upload's size as received (0 when it was already done). */
+  sizeBytes: number
 }
 
 export async function processUpload(deps: ProcessUploadDeps, uploadId: string, tenantId: string): Promise<ProcessUploadResult> {
@@ -78,7 +80,7 @@ export async function processUpload(deps: ProcessUploadDeps, uploadId: string, t
     const upload = rows[0]
     if (!upload) throw new UnrecoverableError(`upload ${uploadId} does not exist for tenant ${tenantId}`)
     if (FINISHED.has(upload.status) || marked.rowCount === 0) {
-      return { status: 'ALREADY_DONE', outcome: upload.status as UploadOutcome, stats: newIngestStats(), detectionRows: 0 }
+      return { status: 'ALREADY_DONE', outcome: upload.status as UploadOutcome, stats: newIngestStats(), detectionRows: 0, sizeBytes: 0 }
     }
     // Re-running over no bytes would replace the upload's results with nothing (src/store/retention.ts).
     if (upload.raw_purged_at) throw new UnrecoverableError(`the raw bytes of upload ${uploadId} were purged by the tenant's retention period; it cannot be processed again`)
@@ -103,7 +105,7 @@ export async function processUpload(deps: ProcessUploadDeps, uploadId: string, t
         JSON.stringify(stats.skippedByKind ?? {}), stored.duplicates, stored.firstEventTime, stored.lastEventTime, JSON.stringify(written.overflow),
       ],
     )
-    return { status: 'SUCCEEDED', outcome: outcome.status, stats, detectionRows }
+    return { status: 'SUCCEEDED', outcome: outcome.status, stats, detectionRows, sizeBytes: Number(upload.size_bytes) }
   })
 }
 

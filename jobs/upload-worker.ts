@@ -3,6 +3,8 @@ import type pg from 'pg'
 import type { Logger } from 'pino'
 import type { PrismaClient } from '../src/db/prisma.js'
 import { withTenantScope } from '../src/db/db-scope.js'
+import { countProcessedUpload, instrumentWorker } from '../src/metrics/job-metrics.js'
+import type { Metrics } from '../src/metrics/metrics.js'
 import { processMemoryGovernor } from '../src/runtime/memory-governor.js'
 import { UPLOAD_QUEUE, redisConnection, type ProcessUploadJob } from '../src/queue/queues.js'
 import { markUploadFailed, processUpload, type GzipLimits } from './process-upload.js'
@@ -21,6 +23,8 @@ export interface UploadWorkerOptions {
   lockDurationMs?: number
   log: Logger
   gzipLimits?: GzipLimits
+  /** Counts jobs, events, bytes and detection rows (src/metrics); none when left out. */
+  metrics?: Metrics
 }
 
 /** The BullMQ worker for uploads: thin; the work is processUpload. */
@@ -29,7 +33,7 @@ export function startUploadWorker(opts: UploadWorkerOptions): Worker<ProcessUplo
     UPLOAD_QUEUE,
     // The third parameter makes BullMQ give the job an abort signal (src/queue/close-worker.ts).
     async (job, token, signal) => {
-      const log = opts.log.child({ jobId: job.id, uploadId: job.data.uploadId, tenantId: job.data.tenantId, attempt: job.attemptsMade + 1 })
+      const log = opts.log.child({ queue: UPLOAD_QUEUE, jobId: job.id, uploadId: job.data.uploadId, tenantId: job.data.tenantId, attempt: job.attemptsMade + 1 })
       log.info('upload job started')
       const collectionsBefore = processMemoryGovernor().collections
       let result: Awaited<ReturnType<typeof processUpload>>
@@ -46,6 +50,10 @@ export function startUploadWorker(opts: UploadWorkerOptions): Worker<ProcessUplo
       // Collections forced to keep memory bounded (shared with concurrent jobs): a sign of how much garbage the job made.
       const gcCollections = processMemoryGovernor().collections - collectionsBefore
       log.info({ status: result.status, events: result.stats.events, detectionRows: result.detectionRows, gcCollections }, 'upload job finished')
+      if (opts.metrics && result.status === 'SUCCEEDED') {
+        const { stats } = result
+        countProcessedUpload(opts.metrics, { status: result.outcome, sizeBytes: result.sizeBytes, events: stats.events, processEvents: stats.processEvents, errorCount: stats.errorCount, detectionRows: result.detectionRows })
+      }
       return { status: result.status, events: result.stats.events, detectionRows: result.detectionRows }
     },
     {
@@ -59,10 +67,12 @@ export function startUploadWorker(opts: UploadWorkerOptions): Worker<ProcessUplo
   worker.on('failed', (job, err) => {
     if (!job) return
     const final = err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1)
-    opts.log.warn({ jobId: job.id, uploadId: job.data.uploadId, err: err.message, final }, 'upload job failed')
+    opts.log.warn({ queue: UPLOAD_QUEUE, jobId: job.id, uploadId: job.data.uploadId, tenantId: job.data.tenantId, err: err.message, final }, 'upload job failed')
+    if (final) opts.metrics?.uploadsProcessed.inc({ status: 'FAILED' })
     if (final) withTenantScope(job.data.tenantId, () => markUploadFailed(opts.pool, job.data.uploadId, err.message)).catch(() => {})
   })
-  worker.on('error', (err) => opts.log.error({ err: err.message }, 'worker error'))
+  worker.on('error', (err) => opts.log.error({ queue: UPLOAD_QUEUE, err: err.message }, 'worker error'))
+  if (opts.metrics) instrumentWorker(worker, opts.metrics)
   return worker
 }
 

@@ -14,6 +14,11 @@ import { drainable, type HttpDrain } from './http/http-drain.js'
 import { closeWorker } from './queue/close-worker.js'
 import { createUploadQueue } from './queue/queues.js'
 import { createScanQueue, syncScanSchedulers } from './queue/scan-queue.js'
+import { createMaintenanceQueue } from './queue/maintenance-queue.js'
+import { createMetrics } from './metrics/metrics.js'
+import { startMetricsServer, type MetricsServer } from './metrics/metrics-server.js'
+import { registerPoolGauges } from './metrics/pool-gauges.js'
+import { registerQueueGauges } from './metrics/queue-gauges.js'
 import { withSystemScope } from './db/db-scope.js'
 import { allScanSchedules } from './store/scan-schedules.js'
 import { startReconciler, type RunningReconciler } from './queue/reconciler.js'
@@ -33,6 +38,8 @@ export interface RunningService {
   routes: readonly string[]
   /** The API's base URL, when the API runs. */
   url: string | null
+  /** The METRICS_PORT listener's /metrics URL, when METRICS_PORT is set. */
+  metricsUrl: string | null
   /** Stops gracefully (see above); resolves once every connection is closed. */
   close(): Promise<void>
 }
@@ -43,6 +50,11 @@ export async function startService(config: Config, log: Logger, roles: { api: bo
   const uploadQueue = createUploadQueue(config.redisUrl, config.queuePrefix)
   const scanQueue = createScanQueue(config.redisUrl, config.queuePrefix)
   const deps: AppDeps = { config, pool, prisma, uploadQueue, scanQueue }
+  const metrics = createMetrics()
+  registerPoolGauges(metrics, pool)
+  // The API shows every queue (metrics, board); a worker opens the maintenance queue itself.
+  const maintenanceQueue = roles.api ? createMaintenanceQueue(config.redisUrl, config.queuePrefix) : null
+  let metricsServer: MetricsServer | null = null
   let server: http.Server | null = null
   let drain: HttpDrain | null = null
   let routes: string[] = []
@@ -55,11 +67,13 @@ export async function startService(config: Config, log: Logger, roles: { api: bo
   if (roles.api) {
     // Loaded only by processes that serve HTTP: a worker needs neither Apollo nor Express.
     const [{ createApolloServer }, { createApp }, { describeRoutes }] = await Promise.all([import('./graphql/server.js'), import('./http/app.js'), import('./http/routes.js')])
-    const apollo = createApolloServer({ production: config.production, log })
+    const apollo = createApolloServer({ production: config.production, log, metrics })
     await apollo.start()
     stopApollo = () => apollo.stop()
     limiter = createRedisRateLimiter({ redisUrl: config.redisUrl, prefix: config.queuePrefix, log })
-    const app = createApp(deps, apollo, log, limiter)
+    const queues = [uploadQueue, scanQueue, maintenanceQueue!]
+    registerQueueGauges(metrics, { queues, pool, tenantLimit: config.metricsTenantLimit })
+    const app = createApp(deps, apollo, log, limiter, { metrics, queues })
     routes = describeRoutes(app)
     server = http.createServer(app)
     drain = drainable(server)
@@ -68,32 +82,38 @@ export async function startService(config: Config, log: Logger, roles: { api: bo
   }
   if (roles.worker) {
     const gzipLimits = { maxDecompressedBytes: config.maxDecompressedBytes, maxDecompressionRatio: config.maxGzipRatio }
-    worker = startUploadWorker({ pool, prisma, redisUrl: config.redisUrl, prefix: config.queuePrefix, concurrency: config.workerConcurrency, lockDurationMs: config.workerLockDurationMs, log, gzipLimits })
+    worker = startUploadWorker({ pool, prisma, redisUrl: config.redisUrl, prefix: config.queuePrefix, concurrency: config.workerConcurrency, lockDurationMs: config.workerLockDurationMs, log, gzipLimits, metrics })
     await worker.waitUntilReady()
     // Scans run beside uploads, one at a time per process: each is one heavy query per rule.
-    scanWorker = startScanWorker({ pool, prisma, redisUrl: config.redisUrl, prefix: config.queuePrefix, concurrency: 1, log })
+    scanWorker = startScanWorker({ pool, prisma, redisUrl: config.redisUrl, prefix: config.queuePrefix, concurrency: 1, log, metrics })
     await scanWorker.waitUntilReady()
     // The schedules in Postgres are the truth: Redis gets exactly their job schedulers back.
     await syncScanSchedulers(scanQueue, await withSystemScope(() => allScanSchedules(pool)))
-    maintenance = await startMaintenance({ pool, redisUrl: config.redisUrl, prefix: config.queuePrefix, retentionSweepIntervalMs: config.retentionSweepIntervalMs, log })
+    maintenance = await startMaintenance({ pool, redisUrl: config.redisUrl, prefix: config.queuePrefix, retentionSweepIntervalMs: config.retentionSweepIntervalMs, log, metrics })
     // Postgres is the truth: unfinished work that Redis has no job for is enqueued again.
     reconciler = startReconciler({ work: unfinishedWork(pool, { uploads: uploadQueue, scans: scanQueue }), recurring: [...maintenance.recurring, scanSchedulers(pool, scanQueue)], intervalMs: config.reconcileIntervalMs, log })
   }
+  // Last, so a scrape that succeeds means the process is up.
+  if (config.metricsPort !== null) metricsServer = await startMetricsServer(deps, metrics, log)
   const address = server?.address() as AddressInfo | null
   const url = address ? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${address.port}` : null
-  log.info({ url, api: roles.api, worker: roles.worker }, 'watchpost started')
+  const metricsUrl = metricsServer?.url ?? null
+  log.info({ url, metricsUrl, api: roles.api, worker: roles.worker }, 'watchpost started')
   return {
     url,
+    metricsUrl,
     routes,
     async close() {
       await reconciler?.close()
       const started = performance.now()
       // Requests and jobs stop together, so the grace period bounds the whole stop.
       const [requests, jobs] = await Promise.all([drain?.drain(config.shutdownGraceMs), worker ? closeWorker(worker, config.shutdownGraceMs) : undefined, scanWorker ? closeWorker(scanWorker, config.shutdownGraceMs) : undefined, maintenance?.close()])
+      await metricsServer?.close()
       await stopApollo?.()
       await limiter?.close()
       await uploadQueue.close()
       await scanQueue.close()
+      await maintenanceQueue?.close()
       await prisma.$disconnect()
       await pool.end()
       log.info({ ms: Math.round(performance.now() - started), requestsCut: requests?.cut ?? 0, jobsHandedBack: jobs?.cancelled ?? false }, 'watchpost stopped')

@@ -62,7 +62,7 @@ export async function identifyCaller(deps: AppDeps, header: string | undefined):
 }
 
 /** Constant-time comparison of a presented secret with the configured one (hashes equalise lengths). */
-function matchesSecret(presented: string, expected: string): boolean {
+export function matchesSecret(presented: string, expected: string): boolean {
   const digest = (s: string): Buffer => createHash('sha256').update(s).digest()
   return timingSafeEqual(digest(presented), digest(expected))
 }

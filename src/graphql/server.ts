@@ -5,6 +5,8 @@ import GraphQLUpload from 'graphql-upload/GraphQLUpload.mjs'
 import type { Logger } from 'pino'
 import { auditPlugin } from './audit-plugin.js'
 import { formatError } from './format-error.js'
+import { telemetryPlugin } from './telemetry-plugin.js'
+import type { Metrics } from '../metrics/metrics.js'
 import type { RequestContext } from './context.js'
 import { alertingResolvers } from './resolvers/alerting.js'
 import { auditLogResolvers } from './resolvers/audit-log.js'
@@ -60,13 +62,13 @@ function armor(production: boolean) {
 }
 
 /** Apollo Server without a listener: main.ts mounts it on Express, tests may executeOperation. */
-export function createApolloServer(opts: { production: boolean; log: Logger }): ApolloServer<RequestContext> {
+export function createApolloServer(opts: { production: boolean; log: Logger; metrics?: Metrics }): ApolloServer<RequestContext> {
   const limits = armor(opts.production)
   return new ApolloServer<RequestContext>({
     typeDefs,
     resolvers,
     // armor's typings resolve Apollo's CJS declarations; the plugins are the same objects at run time.
-    plugins: [...(limits.plugins as unknown as ApolloServerPlugin<RequestContext>[]), auditPlugin(opts.log)],
+    plugins: [...(limits.plugins as unknown as ApolloServerPlugin<RequestContext>[]), auditPlugin(opts.log), telemetryPlugin(opts.log, opts.metrics ?? null)],
     validationRules: limits.validationRules,
     allowBatchedHttpRequests: false,
     // The service stops on SIGTERM itself, draining requests first (src/service.ts); Apollo's own

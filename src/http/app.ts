@@ -1,5 +1,6 @@
 import type { ApolloServer } from '@apollo/server'
 import { expressMiddleware } from '@as-integrations/express5'
+import type { Queue } from 'bullmq'
 import express from 'express'
 import { GraphQLError } from 'graphql'
 import type { Logger } from 'pino'
@@ -12,21 +13,39 @@ import { httpStatusOf, sendGraphQLError } from './error-response.js'
 import { exportsRouter } from './exports-route.js'
 import { graphqlUploads } from './graphql-uploads.js'
 import { healthRouter } from './health-route.js'
+import type { Metrics } from '../metrics/metrics.js'
+import { metricsRouter } from './metrics-route.js'
+import { QUEUE_BOARD_PATH, queueBoard } from './queue-board.js'
 import { rateLimit } from './rate-limit.js'
 import { refuseNulText } from './refuse-nul-text.js'
 import { requestScope } from './request-scope.js'
+import { assignRequestId, resumeRequestLogFields } from './request-id.js'
+import { requestTelemetry } from './request-telemetry.js'
 import { uploadsRouter } from './uploads-route.js'
 
 /** Largest JSON body of a GraphQL request; log files go as uploads (multipart or POST /v1/uploads). */
 export const MAX_JSON_BODY_BYTES = 5 * 1024 * 1024
 
-/** The HTTP surface: /graphql (Apollo, with multipart uploads), /v1/uploads, /v1/exports, /healthz, /readyz. */
-export function createApp(deps: AppDeps, apollo: ApolloServer<RequestContext>, log: Logger, limiter: RateLimiter): express.Express {
+/** What the operator's surfaces show: the service's metrics, and the queues on the board. */
+export interface OperationsSurface {
+  metrics: Metrics
+  queues: readonly Queue[]
+}
+
+/**
+ * The HTTP surface: /graphql (Apollo, with multipart uploads), /v1/uploads, /v1/exports, /healthz,
+ * /readyz, and for operators /metrics and the queue board.
+ */
+export function createApp(deps: AppDeps, apollo: ApolloServer<RequestContext>, log: Logger, limiter: RateLimiter, operations: OperationsSurface): express.Express {
   const app = express()
   app.disable('x-powered-by')
   // Which address is the client's (rate limits per address): the socket's, unless proxies are trusted.
   app.set('trust proxy', deps.config.trustProxy)
+  // First: every answer, refusals included, carries the request id and is logged and counted.
+  app.use(assignRequestId, requestTelemetry(log, operations.metrics))
   app.use(healthRouter(deps))
+  app.use(metricsRouter(deps, operations.metrics, log))
+  app.use(QUEUE_BOARD_PATH, ...queueBoard(deps, operations.queues, log))
   app.use('/v1/uploads', rateLimit(deps, limiter, 'rest', log))
   app.use(uploadsRouter(deps, log))
   app.use('/v1/exports', rateLimit(deps, limiter, 'rest', log))
@@ -38,8 +57,9 @@ export function createApp(deps: AppDeps, apollo: ApolloServer<RequestContext>, l
     graphqlUploads(deps),
     express.json({ limit: MAX_JSON_BODY_BYTES }),
     refuseNulText,
-    // After the body parsers: their stream callbacks would not carry the request's scope.
+    // After the body parsers: their stream callbacks would not carry the request's scope and log fields.
     requestScope,
+    resumeRequestLogFields,
     expressMiddleware(apollo, {
       context: async ({ req }) => {
         try {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { pino } from 'pino'
+import { pino, type Logger } from 'pino'
 import { loadConfig } from '../../src/config.js'
 import { startService, type RunningService } from '../../src/service.js'
 import { createTestDatabase } from './test-database.js'
@@ -17,7 +17,7 @@ export interface TestService {
   close(): Promise<void>
 }
 
-export async function startTestService(opts: { worker?: boolean; env?: Record<string, string> } = {}): Promise<TestService> {
+export async function startTestService(opts: { worker?: boolean; env?: Record<string, string>; log?: Logger } = {}): Promise<TestService> {
   const db = await createTestDatabase()
   const queuePrefix = `wptest-${randomBytes(4).toString('hex')}`
   // Rate limits are off unless a test sets them: every test file talks from 127.0.0.1, often
@@ -33,7 +33,7 @@ export async function startTestService(opts: { worker?: boolean; env?: Record<st
     RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: '0',
     ...opts.env,
   })
-  const service = await startService(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), { api: true, worker: opts.worker ?? true })
+  const service = await startService(config, opts.log ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), { api: true, worker: opts.worker ?? true })
   return {
     url: service.url!,
     databaseUrl: db.url,

@@ -10,6 +10,7 @@ import { waitForUpload } from '../helpers/uploads.js'
 
 type Ids = { upload: string; rule: string }
 const NOWHERE: Ids = { upload: '00000000-0000-4000-8000-000000000002', rule: '00000000-0000-4000-8000-000000000001' }
+const OPERATOR_TOKEN = 'operator-token-of-the-http-isolation-matrix'
 
 type HttpCase =
   /** Aimed at tenant A's ids with tenant B's key: 404, and the same answer as for ids that exist nowhere. */
@@ -18,6 +19,8 @@ type HttpCase =
   | { kind: 'own'; request: () => { method: string; path: string } }
   /** Serves no tenant data; `check` asserts what it does answer. */
   | { kind: 'public'; request: () => { method: string; path: string } }
+  /** For the operator only (ids, counts, tenant names; never a tenant's content): tenant keys get 403, no credential 401. */
+  | { kind: 'operator'; request: () => { method: string; path: string } }
   /** Covered elsewhere, with the reason. */
   | { kind: 'elsewhere'; reason: string }
 
@@ -32,6 +35,8 @@ const CASES: Record<string, HttpCase> = {
   'GET /v1/exports/detections': { kind: 'tenant', request: (i) => ({ method: 'GET', path: `/v1/exports/detections?format=csv&ruleId=${i.rule}` }) },
   'GET /v1/exports/risk-events': { kind: 'tenant', request: (i) => ({ method: 'GET', path: `/v1/exports/risk-events?format=ndjson&layout=splunk-risk&ruleId=${i.rule}` }) },
   'GET /v1/exports/attack-layer': { kind: 'own', request: () => ({ method: 'GET', path: '/v1/exports/attack-layer' }) },
+  'GET /metrics': { kind: 'operator', request: () => ({ method: 'GET', path: '/metrics' }) },
+  'ALL /admin/queues': { kind: 'operator', request: () => ({ method: 'GET', path: '/admin/queues/api/queues?activeQueue=uploads&status=completed' }) },
   'ALL /v1/exports': { kind: 'elsewhere', reason: 'middleware in front of the /v1/exports routes (rate limits, request scope); the routes have their cases, and exports.test.ts checks unfiltered exports' },
 }
 
@@ -42,7 +47,7 @@ describe('tenant isolation matrix for HTTP endpoints (generated from the router)
   let a: Ids
 
   beforeAll(async () => {
-    svc = await startTestService()
+    svc = await startTestService({ env: { OPERATOR_TOKEN } })
     keyA = (await createTestTenant(svc.databaseUrl, 'http-a')).apiKey
     keyB = (await createTestTenant(svc.databaseUrl, 'http-b')).apiKey
     const gqlA = (query: string, variables?: Record<string, unknown>) => graphql<any>(svc.url, keyA, query, variables)
@@ -97,6 +102,16 @@ describe('tenant isolation matrix for HTTP endpoints (generated from the router)
     expect(res.status).toBe(200)
     expect(res.text).not.toContain(a.upload)
     expect(Object.keys(JSON.parse(res.text)).sort()).toEqual(expect.arrayContaining(['status']))
+  })
+
+  it.each(Object.entries(CASES).filter(([, c]) => c.kind === 'operator'))('%s: refuses tenant keys (403) and anonymous callers (401); the operator’s answer holds no tenant content', async (_route, c) => {
+    if (c.kind !== 'operator') return
+    for (const key of [keyA, keyB]) expect((await call(key, c.request())).status).toBe(403)
+    const r = c.request()
+    expect((await fetch(`${svc.url}${r.path}`, { method: r.method })).status).toBe(401)
+    const operator = await call(OPERATOR_TOKEN, r)
+    expect(operator.status).toBe(200)
+    for (const content of ['Windows Ngrok Reverse Proxy Usage', 'ngrok.exe', 'WS-DEV04']) expect(operator.text).not.toContain(content)
   })
 
   it('POST /v1/uploads stores the upload in the caller’s tenant only', async () => {
