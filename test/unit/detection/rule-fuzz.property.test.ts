@@ -163,7 +163,7 @@ describe('fuzzing the rule parser', () => {
       fc.constantFrom('`self`', '`a` `b`', '| search x', 'Processes.process=$x$', '$x$ $y$', '(', ')', '`drop_dm_object_name($x$)`', 'search user!=$x$', ''),
       fc.array(fc.constantFrom(...SPL_TOKENS), { maxLength: 8 }).map((parts) => parts.join(' ')),
     )
-    const macro = fc.record({ name: fc.constantFrom('self', 'a', 'b', 'process_cmd', 'process_net', 'security_content_summariesonly', 'windows_ngrok_reverse_proxy_usage_filter'), args: fc.constantFrom([], ['x'], ['x', 'y']), definition })
+    const macro = fc.record({ name: fc.constantFrom('self', 'a', 'b', 'process_cmd', 'process_net', 'security_content_summariesonly', 'windows_ngrok_reverse_proxy_usage_filter'), args: fc.constantFrom<string[]>([], ['x'], ['x', 'y']), definition })
     fc.assert(
       fc.property(fc.nat({ max: SEARCHES.length - 1 }), fc.array(macro, { minLength: 1, maxLength: 6 }), fc.array(edit(['`self`', '`a`', '`b`', '`a(1)`', '`b(1,2)`']), { maxLength: 3 }), (sample, macros, edits) => {
         checkCompiles(ruleWith(applyEdits(SEARCHES[sample]!, edits)), createMacroSet(MACROS, macros))
