@@ -36,6 +36,15 @@ export function withSystemScope<T>(fn: () => T): T {
   return storage.run({ scope: { kind: 'system' } }, fn)
 }
 
+/**
+ * Runs `fn` in `scope`, as currentDbScope() returned it earlier: for work that something else
+ * resumes later (a stream pulls the next chunk from a database socket's callback, which carries
+ * the scope of whichever job opened that connection, not the scope of the code that asked).
+ */
+export function withDbScope<T>(scope: DbScope | null, fn: () => T): T {
+  return storage.run({ scope }, fn)
+}
+
 /** Runs `fn` (a request) with no rows visible until setRequestScope names the caller. */
 export function withRequestScope<T>(fn: () => T): T {
   return storage.run({ scope: null }, fn)

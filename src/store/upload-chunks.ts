@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { promisify } from 'node:util'
 import { gunzipSync, gzip as gzipCb } from 'node:zlib'
 import type pg from 'pg'
+import { currentDbScope, withDbScope, type DbScope } from '../db/db-scope.js'
 import { PayloadTooLargeError } from '../errors.js'
 
 /**
@@ -62,18 +63,36 @@ export async function writeUploadChunks(
 }
 
 /**
- * Streams the upload's bytes back, one decompressed chunk at a time. The chunk's size is known, so
+ * Streams the upload's bytes back, one decompressed chunk at a time, every chunk read in the
+ * row-level security scope of the caller. Whoever pulls the next chunk does so in its own async
+ * context — the worker's COPY pulls from a database socket's callback, in the scope of whichever
+ * job opened that connection — and in another tenant's scope the next chunk is invisible: the
+ * upload used to end there, silently, after its first 4 MiB. So the scope is taken at the call,
+ * and chunks are read until the upload's size is reached: a missing one is an error, not the end.
+ * The chunk's size is known, so
  * zlib writes it into one buffer of that size instead of 16 KiB pieces copied into one at the
  * end. Inflating runs on the calling thread: on libuv's pool threads zlib's allocations land in
  * per-thread malloc arenas that glibc keeps, which measured ~35 MB more peak RSS in the worker on a
  * 1 GB upload. The worker does nothing else meanwhile but renew job locks, which a few
  * milliseconds per 4 MiB chunk does not disturb.
  */
-export async function* readUploadChunks(pool: pg.Pool, uploadId: string): AsyncGenerator<Buffer> {
-  for (let seq = 0; ; seq++) {
-    const { rows } = await pool.query<{ data: Buffer; raw_bytes: number }>('SELECT data, raw_bytes FROM upload_chunks WHERE upload_id = $1 AND seq = $2', [uploadId, seq])
+export function readUploadChunks(pool: pg.Pool, uploadId: string): AsyncGenerator<Buffer> {
+  return chunksOf(pool, uploadId, currentDbScope())
+}
+
+async function* chunksOf(pool: pg.Pool, uploadId: string, scope: DbScope | null): AsyncGenerator<Buffer> {
+  const query = <R extends pg.QueryResultRow>(text: string, values: unknown[]) => withDbScope(scope, () => pool.query<R>(text, values))
+  const { rows: uploads } = await query<{ size_bytes: string; raw_purged_at: Date | null }>('SELECT size_bytes, raw_purged_at FROM uploads WHERE id = $1', [uploadId])
+  const upload = uploads[0]
+  // No such upload in scope, or its bytes are gone (retention): nothing to read, as before.
+  if (!upload || upload.raw_purged_at !== null) return
+  const size = Number(upload.size_bytes)
+  let read = 0
+  for (let seq = 0; read < size; seq++) {
+    const { rows } = await query<{ data: Buffer; raw_bytes: number }>('SELECT data, raw_bytes FROM upload_chunks WHERE upload_id = $1 AND seq = $2', [uploadId, seq])
     const row = rows[0]
-    if (!row) return
+    if (!row) throw new Error(`upload ${uploadId} ends after ${read} of its ${size} bytes: its chunk ${seq} cannot be read`)
+    read += row.raw_bytes
     yield gunzipSync(row.data, { chunkSize: Math.max(MIN_ZLIB_CHUNK, row.raw_bytes + 1) })
   }
 }
