@@ -7,8 +7,9 @@ import { readFixture } from './fixtures.js'
  * compared by, byte for byte: the upload's outcome, its events, the detections it contributed to
  * and its risk events. Left out: what differs between runs by construction — generated ids, the
  * tenant and upload ids (an upload-local event key names its upload: replaced by `<upload>`),
- * times of processing (created, started, finished, updated), the run counter, the file name the
- * client gave, and rules by their row id (named by their ESCU id instead).
+ * times of processing (created, started, finished, updated), the run counter and the progress
+ * figures of the last run, the file name the client gave, and rules by their row id (named by
+ * their ESCU id instead).
  */
 export interface UploadResults {
   upload: string
@@ -22,7 +23,8 @@ export async function uploadResults(pool: pg.Pool, uploadId: string): Promise<Up
   const rows = async (sql: string): Promise<string[]> =>
     (await pool.query<{ row: string }>(sql, [uploadId])).rows.map((r) => r.row.replaceAll(uploadId, '<upload>')).sort()
   const [upload] = await rows(
-    `SELECT (to_jsonb(u) - ARRAY['id', 'tenant_id', 'file_name', 'attempts', 'created_at', 'started_at', 'finished_at'])::text AS row FROM uploads u WHERE id = $1`,
+    `SELECT (to_jsonb(u) - ARRAY['id', 'tenant_id', 'file_name', 'attempts', 'created_at', 'started_at', 'finished_at', 'bytes_processed', 'events_processed', 'progress_at'])::text AS row
+       FROM uploads u WHERE id = $1`,
   )
   return {
     upload: upload ?? '',
