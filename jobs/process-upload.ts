@@ -136,7 +136,7 @@ async function ingestAndDetect(
       const stored: StoredEvent[] = []
       for (const item of batch.items) {
         if (item.kind !== 'event') continue
-        stored.push({ event: item.event, source: item.source, key: item.key, line: item.line })
+        stored.push({ event: item.event, source: item.source, key: item.key, line: item.line, rawOffset: item.rawOffset, rawLength: item.rawLength })
       }
       yield stored
     }

@@ -54,6 +54,11 @@ export type { RiskView, ThreatObjectView } from './render/risk.js'
 /** ESCU's `%Y-%m-%dT%H:%M:%S` time rendering, in UTC. */
 export { ctime } from './render/ctime.js'
 
+/** A rule's drilldown searches filled in for a detection, and what each asks (ESCU's two kinds). */
+export { renderDrilldown, detectionTokenValues, answerValue, type RenderedDrilldown, type DetectionTokenSource } from './drilldown/render-drilldown.js'
+export { planDrilldown, ORIGINAL_SEARCH_PLACEHOLDER, type DrilldownPlan } from './drilldown/drilldown-plan.js'
+export { renderTokens, type RenderedText } from './drilldown/render-tokens.js'
+
 /** The bundled ATT&CK table. */
 export { lookupTechniques, isKnownTechnique, techniqueTacticPairs, ATTACK_VERSION, type MitreTechnique } from './mitre/attack-table.js'
 /** The ATT&CK Enterprise tactics in matrix order, with ids and short names. */

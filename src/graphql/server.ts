@@ -11,6 +11,7 @@ import type { RequestContext } from './context.js'
 import { alertingResolvers } from './resolvers/alerting.js'
 import { auditLogResolvers } from './resolvers/audit-log.js'
 import { detectionResolvers } from './resolvers/detections.js'
+import { drilldownResolvers } from './resolvers/drilldowns.js'
 import { hostResolvers } from './resolvers/hosts.js'
 import { mitreCoverageResolvers } from './resolvers/mitre-coverage.js'
 import { tenantResolvers } from './resolvers/tenants.js'
@@ -34,7 +35,11 @@ export const resolvers = {
   Rule: { ...alertingResolvers.Rule, ...ruleResolvers.Rule, ...ruleLabResolvers.Rule, ...ruleExceptionResolvers.Rule },
   RuleException: ruleExceptionResolvers.RuleException,
   LogUpload: uploadResolvers.LogUpload,
-  Detection: { ...detectionResolvers.Detection, ...alertingResolvers.Detection },
+  Detection: { ...detectionResolvers.Detection, ...alertingResolvers.Detection, ...drilldownResolvers.Detection },
+  RiskEvent: drilldownResolvers.RiskEvent,
+  ProcessEvent: drilldownResolvers.ProcessEvent,
+  DetectionDrilldown: drilldownResolvers.DetectionDrilldown,
+  DrilldownAnswer: drilldownResolvers.DrilldownAnswer,
   RiskObject: detectionResolvers.RiskObject,
   AuditEvent: auditLogResolvers.AuditEvent,
   RiskIncident: riskIncidentResolvers.RiskIncident,

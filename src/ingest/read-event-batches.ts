@@ -1,6 +1,7 @@
 import { isGzip } from './detect-format.js'
 import { sniffEncoding, utf16LittleEndian } from './bytes/encoding.js'
 import { DecompressionError, gunzipBounded } from './bytes/gunzip.js'
+import { LineBytes } from './bytes/line-bytes.js'
 import { LineSplitter, type LineHandler } from './bytes/line-splitter.js'
 import { peek } from './bytes/peek.js'
 import { JsonReader } from './json/reader.js'
@@ -38,8 +39,10 @@ export async function* readEventBatches(input: AsyncIterable<Uint8Array>, option
   const batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH_SIZE)
   const out: IngestItem[] = []
   const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES
-  const xml = new WindowsXmlReader(out, maxLineBytes)
-  const json = new JsonReader(out, maxLineBytes, options.crowdstrikeHosts)
+  // The byte positions of the line being read: set by the splitter, read by the readers.
+  const lineBytes = new LineBytes()
+  const xml = new WindowsXmlReader(out, maxLineBytes, lineBytes)
+  const json = new JsonReader(out, maxLineBytes, lineBytes, options.crowdstrikeHosts)
 
   const handler: LineHandler = {
     line(text, lineNo, offset) {
@@ -66,7 +69,7 @@ export async function* readEventBatches(input: AsyncIterable<Uint8Array>, option
     },
   }
 
-  let splitter = new LineSplitter(handler, maxLineBytes)
+  let splitter = new LineSplitter(handler, maxLineBytes, 'utf8', lineBytes)
   let failure: DecompressionError | null = null
   try {
     const { head, rest } = await peek(input, 2)
@@ -78,7 +81,7 @@ export async function* readEventBatches(input: AsyncIterable<Uint8Array>, option
     const text = await peek(inflated, 2)
     const encoding = sniffEncoding(text.head)
     const bytes = encoding === 'utf8' ? text.rest : utf16LittleEndian(text.rest, encoding === 'utf16be')
-    if (encoding !== 'utf8') splitter = new LineSplitter(handler, maxLineBytes, 'utf16le')
+    if (encoding !== 'utf8') splitter = new LineSplitter(handler, maxLineBytes, 'utf16le', lineBytes)
     for await (const chunk of bytes) {
       for (let offset = 0; offset < chunk.byteLength; offset += SLICE_BYTES) {
         splitter.push(chunk.subarray(offset, offset + SLICE_BYTES))

@@ -18,8 +18,10 @@ export type IngestItem =
    * `key` identifies the raw event within its source, so the same event uploaded twice is stored
    * and counted once: Computer|Channel|EventRecordID for Windows events, aid|TargetProcessId|timestamp
    * for CrowdStrike. Null when the event lacks a part of it (it then cannot be recognised again).
+   * `rawOffset` and `rawLength` are where the event's own text (one `<Event>…</Event>` or one JSON
+   * object, whatever surrounds it on its lines) is in the decompressed input, in bytes.
    */
-  | { kind: 'event'; event: ProcessEvent; source: EventSource; key: string | null; line: number }
+  | { kind: 'event'; event: ProcessEvent; source: EventSource; key: string | null; line: number; rawOffset: number; rawLength: number }
   /**
    * A well-formed event that is not a process creation: counted, not an error. `eventKind` is its
    * key in `IngestStats.skippedByKind`: `sysmon:3`, `security:4624`, `windows:<Channel>:<EventID>`,

@@ -18,7 +18,7 @@ export const WINDOWS_SOURCETYPE = 'XmlWinEventLog'
 /** Longest channel name kept in a skipped-kind key (the name comes from the upload). */
 const MAX_KIND_CHANNEL = 100
 
-function toItem(source: EventSource, normalized: Normalized, record: WinEventView, line: number, offset: number): IngestItem {
+function toItem(source: EventSource, normalized: Normalized, record: WinEventView, line: number, offset: number, rawOffset: number, rawLength: number): IngestItem {
   if ('error' in normalized) return errorItem(line, offset, normalized.error)
   return {
     kind: 'event',
@@ -26,6 +26,8 @@ function toItem(source: EventSource, normalized: Normalized, record: WinEventVie
     source,
     key: windowsEventKey(record),
     line,
+    rawOffset,
+    rawLength,
   }
 }
 
@@ -49,16 +51,17 @@ export function isProcessCreation(channel: string | null, id: string): boolean {
   return (channel === SYSMON_CHANNEL && id === '1') || (channel === SECURITY_CHANNEL && id === '4688')
 }
 
-export function windowsEventItem(record: WinEventView, line: number, offset: number): IngestItem {
+/** One Windows event → an item; `rawOffset`/`rawLength` are where its text is in the input (IngestItem). */
+export function windowsEventItem(record: WinEventView, line: number, offset: number, rawOffset: number, rawLength: number): IngestItem {
   const eventId = windowsEventId(record)
   if ('error' in eventId) return errorItem(line, offset, eventId.error)
   const id = eventId.id
   if (record.channel === SYSMON_CHANNEL) {
-    if (id === '1') return toItem('sysmon', normalizeSysmon1(record), record, line, offset)
+    if (id === '1') return toItem('sysmon', normalizeSysmon1(record), record, line, offset, rawOffset, rawLength)
     return { kind: 'skipped', line, source: 'sysmon', eventKind: `sysmon:${id}`, reason: `Sysmon EventID ${id} is not a process creation` }
   }
   if (record.channel === SECURITY_CHANNEL) {
-    if (id === '4688') return toItem('security-4688', normalizeSecurity4688(record), record, line, offset)
+    if (id === '4688') return toItem('security-4688', normalizeSecurity4688(record), record, line, offset, rawOffset, rawLength)
     return { kind: 'skipped', line, source: 'other', eventKind: `security:${id}`, reason: `Security EventID ${id} is not a process creation` }
   }
   const channel = record.channel ?? ''

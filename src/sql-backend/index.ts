@@ -15,5 +15,7 @@ export { buildGroupedQuery, type QueryScope, type SqlQuery } from './grouped-que
 export { partialGroupsOf, type GroupedQueryRow } from './partial-groups.js'
 /** Query + grouping into GroupedRows. */
 export { runGroupedQuery, runGroupedQueryPerUpload } from './run-grouped-query.js'
+/** The stored events behind a grouped row (drilldown), counted or a page at a time. */
+export { buildGroupEventsCount, buildGroupEventsPage, groupEventOf, type GroupEvent, type GroupEventRow, type GroupEventsPage, type GroupEventsScope } from './group-events.js'
 /** One stored event behind a grouped row (for explanations). */
 export { findSampleEvent } from './sample-event.js'

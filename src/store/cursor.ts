@@ -28,6 +28,17 @@ export function decodeTimeCursor(cursor: string, argument = 'after'): { time: Da
   return { time: new Date(ms), id }
 }
 
+/**
+ * A cursor of a list sorted by time then a serial (bigint) id, such as process events
+ * (`<epoch ms>|<digits>`), checked to the end like decodeTimeCursor.
+ */
+export function decodeTimeSerialCursor(cursor: string, argument = 'after'): { timeMs: number; id: string } {
+  const { sortValue, id } = decodeCursor(cursor, argument)
+  const ms = /^-?\d{1,16}$/.test(sortValue) ? Number(sortValue) : NaN
+  if (!(Math.abs(ms) <= MAX_DATE_MS) || !/^\d{1,19}$/.test(id) || BigInt(id) > 9223372036854775807n) throw notACursor(argument)
+  return { timeMs: ms, id }
+}
+
 const notACursor = (argument: string): InvalidInputError => new InvalidInputError(`"${argument}" is not a cursor returned by this API`, { field: argument })
 
 /** Validates `first` against a page-size cap. */

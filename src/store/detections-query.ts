@@ -129,6 +129,11 @@ export async function queryDetections(pool: pg.Pool, q: DetectionQuery): Promise
 }
 
 export interface RiskEventRecord {
+  /** risk_events.id (a bigint, as text). */
+  id: string
+  /** The detection and the upload whose grouped row wrote it (its contributing events are there). */
+  detectionId: string
+  uploadId: string
   object: string
   type: string
   score: number
@@ -139,10 +144,40 @@ export interface RiskEventRecord {
 
 /** The risk events of one detection (every upload's), most recent first. */
 export async function riskEventsOfDetection(pool: pg.Pool, tenantId: string, detectionId: string): Promise<RiskEventRecord[]> {
-  const { rows } = await pool.query<{ risk_object: string; risk_object_type: string; risk_score: number; risk_message: string; time: Date; threat_objects: RiskEventRecord['threatObjects'] }>(
-    `SELECT risk_object, risk_object_type, risk_score, risk_message, time, threat_objects FROM risk_events
+  const { rows } = await pool.query<RiskEventRow>(
+    `SELECT ${RISK_EVENT_COLUMNS} FROM risk_events
      WHERE tenant_id = $1 AND detection_id = $2 ORDER BY time DESC, risk_object_type, risk_object`,
     [tenantId, detectionId],
   )
-  return rows.map((r) => ({ object: r.risk_object, type: r.risk_object_type, score: r.risk_score, message: r.risk_message, time: r.time, threatObjects: r.threat_objects }))
+  return rows.map(riskEventRecord)
+}
+
+/** A risk_events row as RISK_EVENT_COLUMNS reads it. */
+export interface RiskEventRow {
+  id: string
+  detection_id: string
+  upload_id: string
+  risk_object: string
+  risk_object_type: string
+  risk_score: number
+  risk_message: string
+  time: Date
+  threat_objects: RiskEventRecord['threatObjects']
+}
+
+/** The columns of a RiskEventRow, for every query that reads risk events for the API. */
+export const RISK_EVENT_COLUMNS = 'id::text AS id, detection_id, upload_id, risk_object, risk_object_type, risk_score, risk_message, time, threat_objects'
+
+export function riskEventRecord(r: RiskEventRow): RiskEventRecord {
+  return {
+    id: r.id,
+    detectionId: r.detection_id,
+    uploadId: r.upload_id,
+    object: r.risk_object,
+    type: r.risk_object_type,
+    score: r.risk_score,
+    message: r.risk_message,
+    time: r.time,
+    threatObjects: r.threat_objects,
+  }
 }

@@ -27,6 +27,9 @@ export interface StoredEvent {
   /** The source's identity of the event, or null when the event carries none. */
   key: string | null
   line: number
+  /** Where the event's own text is in the decompressed upload (the ingest item's rawOffset/rawLength); absent when not known. */
+  rawOffset?: number
+  rawLength?: number
 }
 
 /** What copyEvents stored. */
@@ -46,7 +49,7 @@ export interface CopyOptions {
 }
 
 /** The columns of process_events that COPY writes, in csvLine's order. */
-export const COPY_COLUMNS = ['tenant_id', 'upload_id', 'time', 'source', 'event_key', 'line', ...CIM_PROCESS_FIELDS]
+export const COPY_COLUMNS = ['tenant_id', 'upload_id', 'time', 'source', 'event_key', 'line', 'raw_offset', 'raw_length', ...CIM_PROCESS_FIELDS]
 const COLUMN_LIST = COPY_COLUMNS.map((c) => `"${c}"`).join(', ')
 const INBOX = 'process_events_inbox'
 const CREATE_INBOX = `CREATE TEMP TABLE IF NOT EXISTS ${INBOX} (LIKE process_events INCLUDING DEFAULTS)`
@@ -73,7 +76,7 @@ export const uploadLocalKey = (uploadId: string, ordinal: number): string => `~$
 
 /** One event (whose key is already resolved) as a CSV line of COPY_COLUMNS. */
 export function csvLine(tenantId: string, uploadId: string, s: StoredEvent & { key: string }): string {
-  let line = `${tenantId},${uploadId},${new Date(s.event._time).toISOString()},${csvValue(s.source)},${csvValue(s.key)},${s.line}`
+  let line = `${tenantId},${uploadId},${new Date(s.event._time).toISOString()},${csvValue(s.source)},${csvValue(s.key)},${s.line},${s.rawOffset ?? ''},${s.rawLength ?? ''}`
   for (const f of CIM_PROCESS_FIELDS) line += ',' + csvValue(s.event[f])
   return line + '\n'
 }

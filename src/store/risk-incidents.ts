@@ -2,7 +2,7 @@ import type pg from 'pg'
 import { withTransaction } from '../db/transaction.js'
 import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js'
 import { decodeTimeCursor, encodeCursor } from './cursor.js'
-import type { RiskEventRecord } from './detections-query.js'
+import { RISK_EVENT_COLUMNS, riskEventRecord, type RiskEventRecord, type RiskEventRow } from './detections-query.js'
 import { isUuid } from './rules.js'
 
 /**
@@ -284,11 +284,11 @@ const windowParams = (tenantId: string, i: RiskIncidentRecord): unknown[] => [te
 
 /** The risk events an incident was raised on (its object's, in its window), newest first, at most `first`. */
 export async function riskEventsOfIncident(pool: pg.Pool, tenantId: string, incident: RiskIncidentRecord, first: number): Promise<RiskEventRecord[]> {
-  const { rows } = await pool.query<{ risk_object: string; risk_object_type: string; risk_score: number; risk_message: string; time: Date; threat_objects: RiskEventRecord['threatObjects'] }>(
-    `SELECT risk_object, risk_object_type, risk_score, risk_message, time, threat_objects ${WINDOW_EVENTS} ORDER BY time DESC, id DESC LIMIT $6`,
+  const { rows } = await pool.query<RiskEventRow>(
+    `SELECT ${RISK_EVENT_COLUMNS} ${WINDOW_EVENTS} ORDER BY time DESC, id DESC LIMIT $6`,
     [...windowParams(tenantId, incident), first],
   )
-  return rows.map((r) => ({ object: r.risk_object, type: r.risk_object_type, score: r.risk_score, message: r.risk_message, time: r.time, threatObjects: r.threat_objects }))
+  return rows.map(riskEventRecord)
 }
 
 /** The detection rules (ids) of an incident's risk events. */

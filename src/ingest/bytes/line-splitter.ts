@@ -1,5 +1,6 @@
 import { Buffer, isUtf8 } from 'node:buffer'
 import { firstLoneSurrogate, indexOfNewlineUnit } from './encoding.js'
+import { LineBytes } from './line-bytes.js'
 import { firstInvalidUtf8 } from './utf8.js'
 
 /**
@@ -7,7 +8,8 @@ import { firstInvalidUtf8 } from './utf8.js'
  * a whole chunk then splitting the string) keeps strings small and one-byte where possible, and
  * was about 4x faster here; it also lets an invalid line be reported alone. Memory is bounded by
  * `maxLineBytes`: the bytes of an over-long line are dropped as they arrive. Every line comes with
- * the byte offset of its start. UTF-16 input must arrive little-endian in even-length chunks
+ * the byte offset of its start, and `lineBytes` says where each of its characters is (for the raw
+ * bytes of an event). UTF-16 input must arrive little-endian in even-length chunks
  * (`utf16LittleEndian`).
  */
 
@@ -37,6 +39,8 @@ export class LineSplitter {
     private readonly handler: LineHandler,
     private readonly maxLineBytes: number,
     encoding: 'utf8' | 'utf16le' = 'utf8',
+    /** Set to the line's byte positions before each `line` call (shared with the readers). */
+    readonly lineBytes: LineBytes = new LineBytes(),
   ) {
     this.unit = encoding === 'utf8' ? 1 : 2
   }
@@ -134,18 +138,24 @@ export class LineSplitter {
     const offset = this.lineStart
     if (this.unit === 2) return this.emitUtf16(buf, start, end, lineNo, offset)
     if (end > start && buf[end - 1] === CR) end--
-    if (lineNo === 1 && end - start >= 3 && buf[start] === 0xef && buf[start + 1] === 0xbb && buf[start + 2] === 0xbf) start += 3
+    let bom = 0
+    if (lineNo === 1 && end - start >= 3 && buf[start] === 0xef && buf[start + 1] === 0xbb && buf[start + 2] === 0xbf) bom = 3
+    start += bom
     if (end - start > this.maxLineBytes) return this.handler.unreadable(lineNo, offset, this.tooLongMessage())
     if (!knownValid && !isUtf8(buf.subarray(start, end))) {
       const at = firstInvalidUtf8(buf.subarray(start, end))
       return this.handler.unreadable(lineNo, offset, `invalid UTF-8 at byte ${at + 1} of the line (0x${buf[start + at]!.toString(16).padStart(2, '0')})`)
     }
-    this.handler.line(buf.toString('utf8', start, end), lineNo, offset)
+    const text = buf.toString('utf8', start, end)
+    this.lineBytes.set(text, offset + bom, end - start, 1)
+    this.handler.line(text, lineNo, offset)
   }
 
   private emitUtf16(buf: Buffer, start: number, end: number, lineNo: number, offset: number): void {
     if (end - start >= 2 && buf[end - 2] === CR && buf[end - 1] === 0) end -= 2
-    if (lineNo === 1 && end - start >= 2 && buf[start] === 0xff && buf[start + 1] === 0xfe) start += 2
+    let bom = 0
+    if (lineNo === 1 && end - start >= 2 && buf[start] === 0xff && buf[start + 1] === 0xfe) bom = 2
+    start += bom
     if (end - start > this.maxLineBytes) return this.handler.unreadable(lineNo, offset, this.tooLongMessage())
     if ((end - start) & 1) return this.handler.unreadable(lineNo, offset, 'invalid UTF-16: the input ends in the middle of a code unit')
     const text = buf.toString('utf16le', start, end)
@@ -153,6 +163,7 @@ export class LineSplitter {
     if (lone >= 0) {
       return this.handler.unreadable(lineNo, offset, `invalid UTF-16 at byte ${2 * lone + 1} of the line (unpaired surrogate 0x${text.charCodeAt(lone).toString(16)})`)
     }
+    this.lineBytes.set(text, offset + bom, end - start, 2)
     this.handler.line(text, lineNo, offset)
   }
 

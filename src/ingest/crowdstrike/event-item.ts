@@ -16,7 +16,14 @@ const MAX_KIND_NAME = 100
 
 export const isCrowdStrikeEvent = (event: Record<string, unknown>): boolean => fdrField(event, 'event_simpleName') !== null
 
-export function crowdstrikeItem(event: Record<string, unknown>, line: number, offset: number, hostOf?: (aid: string) => string | undefined): IngestItem {
+export function crowdstrikeItem(
+  event: Record<string, unknown>,
+  line: number,
+  offset: number,
+  rawOffset: number,
+  rawLength: number,
+  hostOf?: (aid: string) => string | undefined,
+): IngestItem {
   const name = fdrField(event, 'event_simpleName') ?? ''
   if (name.toLowerCase() !== PROCESS_EVENT) {
     return { kind: 'skipped', line, source: 'crowdstrike', eventKind: `crowdstrike:${name.slice(0, MAX_KIND_NAME)}`, reason: `CrowdStrike ${name} is not a process creation` }
@@ -29,6 +36,8 @@ export function crowdstrikeItem(event: Record<string, unknown>, line: number, of
     source: 'crowdstrike',
     key: crowdstrikeEventKey(event),
     line,
+    rawOffset,
+    rawLength,
   }
 }
 

@@ -1,3 +1,4 @@
+import type { LineBytes } from '../bytes/line-bytes.js'
 import { errorItem, type ItemSink } from '../types.js'
 import { JsonFramer } from './framer.js'
 import { describeJsonError } from './json-error.js'
@@ -11,13 +12,17 @@ import { jsonValueItem } from './value-item.js'
  * object is capped like a line (`maxObjectChars`). Recovery mirrors the XML reader: a line that
  * starts with `{` in column 0 while an object is open means that object was cut off (pretty
  * printers indent nested objects); after an error inside an object, lines are skipped up to the
- * next such line or the next line that is a whole JSON value.
+ * next such line or the next line that is a whole JSON value. Each value's item says which bytes of
+ * the input it was read from (`lineBytes`): the object alone, whatever else is on its lines.
  */
 
 type Mode = 'line' | 'document' | 'resync'
 
 const BRACE = 0x7b
 const preview = (t: string): string => JSON.stringify(t.length > 40 ? `${t.slice(0, 40)}…` : t)
+
+/** JSON's whitespace (what JSON.parse skips around a value). */
+const isJsonSpace = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a
 
 function skipSpace(t: string, from: number): number {
   let i = from
@@ -34,10 +39,13 @@ export class JsonReader {
   private startLine = 0
   private startOffset = 0
   private startColumn = 0
+  /** The byte offset of the open object's `{`. */
+  private startByte = 0
 
   constructor(
     private readonly out: ItemSink,
     private readonly maxObjectChars: number,
+    private readonly lineBytes: LineBytes,
     private readonly hostOf?: (aid: string) => string | undefined,
   ) {}
 
@@ -59,7 +67,17 @@ export class JsonReader {
     } catch (err) {
       return this.scanLine(text, lineNo, offset, err)
     }
-    this.out.push(jsonValueItem(value, lineNo, offset, this.hostOf))
+    this.pushWhole(value, text, lineNo, offset)
+  }
+
+  /** The item of a line that is one JSON value: its text is the line without surrounding whitespace. */
+  private pushWhole(value: unknown, text: string, lineNo: number, offset: number): void {
+    let from = 0
+    let to = text.length
+    while (from < to && isJsonSpace(text.charCodeAt(from))) from++
+    while (to > from && isJsonSpace(text.charCodeAt(to - 1))) to--
+    const start = this.lineBytes.at(from)
+    this.out.push(jsonValueItem(value, lineNo, offset, start, this.lineBytes.at(to) - start, this.hostOf))
   }
 
   /** Content that is not JSON arrives (an XML line in `auto`): an open object was cut off. */
@@ -82,7 +100,7 @@ export class JsonReader {
   private parsedWhole(text: string, lineNo: number, offset: number): boolean {
     if (text.charCodeAt(skipSpace(text, 0)) !== BRACE) return false
     try {
-      this.out.push(jsonValueItem(JSON.parse(text), lineNo, offset, this.hostOf))
+      this.pushWhole(JSON.parse(text), text, lineNo, offset)
       return true
     } catch {
       return false
@@ -105,7 +123,8 @@ export class JsonReader {
       this.framer.reset()
       const end = this.framer.scan(text, i)
       if (end < 0) return this.open(text, i, lineNo, offset)
-      this.parse(text.slice(i, end), lineNo, offset, i)
+      const start = this.lineBytes.at(i)
+      this.parse(text.slice(i, end), lineNo, offset, i, start, this.lineBytes.at(end) - start)
       i = end
     }
   }
@@ -116,6 +135,7 @@ export class JsonReader {
     this.startLine = lineNo
     this.startOffset = offset
     this.startColumn = column
+    this.startByte = this.lineBytes.at(column)
     this.mode = 'document'
     if (this.framer.inString) this.fail()
     else if (this.chars > this.maxObjectChars) this.tooLong(lineNo)
@@ -137,19 +157,19 @@ export class JsonReader {
     const object = this.parts.join('\n')
     this.parts = []
     this.mode = 'line'
-    this.parse(object, this.startLine, this.startOffset, this.startColumn)
+    this.parse(object, this.startLine, this.startOffset, this.startColumn, this.startByte, this.lineBytes.at(end) - this.startByte)
     this.objectsFrom(text, end, lineNo, offset)
   }
 
-  /** Parses one framed object that starts at `line` (column `column`), emitting its item or error. */
-  private parse(object: string, line: number, offset: number, column: number): void {
+  /** Parses one framed object that starts at `line` (column `column`), emitting its item or error; its text is at `rawOffset`. */
+  private parse(object: string, line: number, offset: number, column: number, rawOffset: number, rawLength: number): void {
     let value: unknown
     try {
       value = JSON.parse(object)
     } catch (err) {
       return void this.out.push(errorItem(line, offset, describeJsonError(object, err, line, column)))
     }
-    this.out.push(jsonValueItem(value, line, offset, this.hostOf))
+    this.out.push(jsonValueItem(value, line, offset, rawOffset, rawLength, this.hostOf))
   }
 
   /** The open object ended inside a string: it cannot be valid; JSON.parse says where. */
@@ -157,7 +177,8 @@ export class JsonReader {
     const object = this.parts.join('\n')
     this.parts = []
     this.mode = 'resync'
-    this.parse(object, this.startLine, this.startOffset, this.startColumn)
+    // It cannot parse (it ends inside a string), so no event and no raw text comes of it.
+    this.parse(object, this.startLine, this.startOffset, this.startColumn, this.startByte, 0)
   }
 
   private tooLong(lineNo: number): void {

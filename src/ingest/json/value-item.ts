@@ -8,11 +8,19 @@ import { WINDOWS_JSON_RENDERINGS } from './renderings/index.js'
  * One parsed JSON value → an item. CrowdStrike FDR is recognized by `event_simpleName`; Windows
  * events by their rendering's marker field (renderings/index.ts) and then routed exactly like
  * XML events. Any other object is skipped as `json:unsupported`; a non-object is an error.
+ * `rawOffset`/`rawLength` are where the value's text is in the input (IngestItem).
  */
-export function jsonValueItem(value: unknown, line: number, offset: number, hostOf?: (aid: string) => string | undefined): IngestItem {
+export function jsonValueItem(
+  value: unknown,
+  line: number,
+  offset: number,
+  rawOffset: number,
+  rawLength: number,
+  hostOf?: (aid: string) => string | undefined,
+): IngestItem {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return errorItem(line, offset, 'JSON line is not an object')
   const event = value as JsonObject
-  if (isCrowdStrikeEvent(event)) return crowdstrikeItem(event, line, offset, hostOf)
+  if (isCrowdStrikeEvent(event)) return crowdstrikeItem(event, line, offset, rawOffset, rawLength, hostOf)
   for (const rendering of WINDOWS_JSON_RENDERINGS) {
     const view = rendering.view(event)
     if (view === null) continue
@@ -22,7 +30,7 @@ export function jsonValueItem(value: unknown, line: number, offset: number, host
         return errorItem(line, offset, `${rendering.name} event (${view.channel} EventID ${id.id}) has no ${rendering.dataField}`)
       }
     }
-    return windowsEventItem(view, line, offset)
+    return windowsEventItem(view, line, offset, rawOffset, rawLength)
   }
   return { kind: 'skipped', line, source: 'other', eventKind: 'json:unsupported', reason: 'unsupported JSON rendering' }
 }

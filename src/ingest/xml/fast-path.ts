@@ -65,17 +65,23 @@ const APOS = 39
 
 const isNameChar = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57)
 
-/** Parses every event of a trimmed line, or returns `null` if the line is not in the regular shape. */
-export function parseRegularLine(s: string): WinEventRecord[] | null {
+/**
+ * Parses every event of a trimmed line, or returns `null` if the line is not in the regular shape.
+ * With `ends`, it is filled with the index just after each event's `</Event>` (events follow one
+ * another with nothing between them, so event k spans `ends[k-1]` (or 0) to `ends[k]`).
+ */
+export function parseRegularLine(s: string, ends?: number[]): WinEventRecord[] | null {
   if (hasIllegalChar(s) || s.includes(']]>')) return null
   nextAmp = -1
   const out: WinEventRecord[] = []
+  if (ends !== undefined) ends.length = 0
   let p = 0
   while (p < s.length) {
     const record = newWinEventRecord()
     p = parseEvent(s, p, record)
     if (p < 0) return null
     out.push(record)
+    ends?.push(p)
   }
   return out
 }

@@ -1,3 +1,4 @@
+import type { LineBytes } from '../bytes/line-bytes.js'
 import { errorItem, type ItemSink } from '../types.js'
 import { windowsEventItem } from '../windows-event.js'
 import { parseRegularLine } from './fast-path.js'
@@ -12,6 +13,7 @@ import { DOCTYPE_MESSAGE, StrictEventParser } from './strict-path.js'
  * inside a multi-line event, lines are skipped up to the next `<Event` (one error, not a cascade).
  * An `<Events>` wrapper and an XML declaration at the start of a line are accepted and dropped.
  * A DOCTYPE (or a stray entity declaration) is an error and nothing in it is read or expanded.
+ * Every event's item names the bytes of its `<Event>…</Event>` in the input (`lineBytes`).
  */
 
 type Mode = 'line' | 'document' | 'resync'
@@ -20,18 +22,25 @@ const startsEvent = (t: string): boolean => t.startsWith('<Event') && (t.length 
 const preview = (t: string): string => JSON.stringify(t.length > 40 ? `${t.slice(0, 40)}…` : t)
 
 export class WindowsXmlReader {
-  private readonly strict = new StrictEventParser()
+  private readonly strict: StrictEventParser
   private mode: Mode = 'line'
   private wrappers = 0
   private wrapperLine = 0
   private wrapperOffset = 0
   /** Characters fed to saxes for the current multi-line event, capped like a line. */
   private documentChars = 0
+  /** Where the current line's trimmed text ends (a character index): text cut from its start ends there too. */
+  private lineEnd = 0
+  /** The fast path's event ends on the current line. */
+  private readonly ends: number[] = []
 
   constructor(
     private readonly out: ItemSink,
     private readonly maxEventChars: number,
-  ) {}
+    private readonly lineBytes: LineBytes,
+  ) {
+    this.strict = new StrictEventParser(lineBytes)
+  }
 
   /** True while lines belong to an unfinished event (or are skipped after one failed). */
   get busy(): boolean {
@@ -49,6 +58,8 @@ export class WindowsXmlReader {
 
   line(raw: string, lineNo: number, offset: number): void {
     const t = raw.trim()
+    // Trimmed text starts with a non-space character, so its first occurrence is where it is.
+    this.lineEnd = t.length === raw.length ? raw.length : raw.indexOf(t) + t.length
     if (this.mode === 'document') return this.continueDocument(raw, t, lineNo, offset)
     if (this.mode === 'resync') {
       const rest = this.stripLeading(t, lineNo, offset)
@@ -83,17 +94,26 @@ export class WindowsXmlReader {
     this.wrappers = 0
   }
 
+  /** `trimmed` is a suffix of the current line's trimmed text. */
   private startLine(trimmed: string, lineNo: number, offset: number): void {
-    const t = this.stripTrailing(this.stripLeading(trimmed, lineNo, offset), lineNo, offset)
+    const lead = this.stripLeading(trimmed, lineNo, offset)
+    // stripLeading cuts from the front and stripTrailing from the back: `t` starts where `lead` does.
+    const column = this.lineEnd - lead.length
+    const t = this.stripTrailing(lead, lineNo, offset)
     if (t === '') return
     if (t.startsWith('<Event') && t.endsWith('</Event>')) {
-      const records = parseRegularLine(t)
+      const records = parseRegularLine(t, this.ends)
       if (records !== null) {
-        for (const record of records) this.out.push(windowsEventItem(record, lineNo, offset))
+        let from = this.lineBytes.at(column)
+        for (let k = 0; k < records.length; k++) {
+          const to = this.lineBytes.at(column + this.ends[k]!)
+          this.out.push(windowsEventItem(records[k]!, lineNo, offset, from, to - from))
+          from = to
+        }
         return
       }
       this.strict.begin(lineNo, offset)
-      this.strict.write(t, lineNo, offset)
+      this.strict.write(t, lineNo, offset, column)
       this.strict.finish()
       this.drain()
       return
@@ -108,7 +128,7 @@ export class WindowsXmlReader {
     this.mode = 'document'
     this.documentChars = 0
     this.strict.begin(lineNo, offset)
-    this.feed(t, lineNo, offset)
+    this.feed(t, lineNo, offset, column)
   }
 
   private continueDocument(raw: string, t: string, lineNo: number, offset: number): void {
@@ -127,8 +147,11 @@ export class WindowsXmlReader {
     this.feed(text, lineNo, offset)
   }
 
-  /** Streams one line of a multi-line event into saxes (keeping its whitespace: values may span lines). */
-  private feed(text: string, lineNo: number, offset: number): void {
+  /**
+   * Streams one line of a multi-line event into saxes (keeping its whitespace: values may span
+   * lines); `text` starts at character `column` of the line.
+   */
+  private feed(text: string, lineNo: number, offset: number, column = 0): void {
     this.documentChars += text.length + 1
     if (this.documentChars > this.maxEventChars) {
       const open = this.openEvent()
@@ -137,7 +160,7 @@ export class WindowsXmlReader {
       this.mode = 'resync'
       return
     }
-    this.strict.write(`${text}\n`, lineNo, offset)
+    this.strict.write(`${text}\n`, lineNo, offset, column)
     if (this.drain()) {
       this.strict.reset()
       this.mode = 'resync'
@@ -160,7 +183,7 @@ export class WindowsXmlReader {
 
   /** Emits the events saxes completed and its error, if any; true when there was an error. */
   private drain(): boolean {
-    for (const { record, line, offset } of this.strict.events) this.out.push(windowsEventItem(record, line, offset))
+    for (const { record, line, offset, rawOffset, rawLength } of this.strict.events) this.out.push(windowsEventItem(record, line, offset, rawOffset, rawLength))
     this.strict.events = []
     const error = this.strict.error
     if (error === null) return false

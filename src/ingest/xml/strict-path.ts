@@ -1,4 +1,5 @@
 import { SaxesParser, type SaxesTagPlain } from 'saxes'
+import { LineBytes } from '../bytes/line-bytes.js'
 import { newWinEventRecord, setAttr, setData, setText, SYSTEM_TEXT, type WinEventRecord } from './win-event.js'
 
 /**
@@ -7,7 +8,8 @@ import { newWinEventRecord, setAttr, setData, setText, SYSTEM_TEXT, type WinEven
  * line is `firstLine` of the upload, so positions in errors are upload positions. Fragment mode
  * allows several events and an `<Events>` wrapper; text outside events is rejected here because
  * saxes' fragment mode would accept it. A DOCTYPE is rejected (saxes never reads a DTD or
- * expands a declared entity; the error just says so precisely).
+ * expands a declared entity; the error just says so precisely). Each event also gets the bytes of
+ * the input it spans, from saxes' stream position and the shared LineBytes of the line being fed.
  */
 
 export interface ParsedEvent {
@@ -15,6 +17,9 @@ export interface ParsedEvent {
   line: number
   /** Byte offset of `line` in the upload. */
   offset: number
+  /** Where the event's text, `<Event` to `</Event>`, is in the input (bytes). */
+  rawOffset: number
+  rawLength: number
 }
 
 export interface XmlProblem {
@@ -44,6 +49,18 @@ export class StrictEventParser {
   private eventDepth = 0
   private eventLine = 0
   private eventOffset = 0
+  private eventRawStart = 0
+  /** Where the `<` of the tag being opened is (bytes), taken only while no event is open. */
+  private tagRawStart = 0
+  /**
+   * Characters written since the parser was last (re)started, the chunk being written and the
+   * column of the line it starts at: saxes' position minus `written` is the index in `chunk`.
+   * That holds because no chunk ends with CR or a high surrogate (every chunk ends with `\n` or
+   * `>`), which saxes would hold back for the next one.
+   */
+  private written = 0
+  private chunk = ''
+  private chunkColumn = 0
   private tagLine = 0
   private section = ''
   private capture: Capture | null = null
@@ -56,9 +73,13 @@ export class StrictEventParser {
   /** The first error since `begin`; later ones are consequences. */
   error: XmlProblem | null = null
 
-  constructor() {
+  /** `lineBytes`: the byte positions of the line each `write` comes from (set by the line splitter). */
+  constructor(private readonly lineBytes: LineBytes = new LineBytes()) {
     const p = this.parser
-    p.on('opentagstart', () => (this.tagLine = p.line))
+    p.on('opentagstart', () => {
+      this.tagLine = p.line
+      if (this.event === null) this.tagRawStart = this.lineBytes.at(this.chunkColumn + this.chunk.lastIndexOf('<', p.position - this.written - 1))
+    })
     p.on('opentag', (tag) => this.open(tag))
     p.on('closetag', () => this.close())
     p.on('text', (t) => this.onText(t))
@@ -73,6 +94,8 @@ export class StrictEventParser {
     this.firstLine = firstLine
     this.firstOffset = firstOffset
     this.lastWritten = firstLine
+    // The parser was closed since (finish or reset): its stream position starts again at 0.
+    this.written = 0
     this.stack = []
     this.event = null
     this.capture = null
@@ -80,14 +103,20 @@ export class StrictEventParser {
     this.error = null
   }
 
-  /** Feeds `text`, which starts upload line `line` at byte `offset` (one line, or a line's start). */
-  write(text: string, line: number, offset: number): void {
+  /**
+   * Feeds `text`, which starts upload line `line` at byte `offset` (one line, or a line's start),
+   * at character `column` of that line; it must end with `\n` or `>` (see `written`).
+   */
+  write(text: string, line: number, offset: number, column = 0): void {
     const slot = line % RECENT_LINES
     this.recentLines[slot] = line
     this.recentOffsets[slot] = offset
     this.lastWritten = line
     this.dirty = true
+    this.chunk = text
+    this.chunkColumn = column
     this.parser.write(text)
+    this.written += text.length
   }
 
   /** The byte offset of an upload line of this fragment; an unknown one falls back to the fragment start. */
@@ -145,6 +174,7 @@ export class StrictEventParser {
       const at = this.position(this.tagLine + this.lineOffset)
       this.eventLine = at.line
       this.eventOffset = at.offset
+      this.eventRawStart = this.tagRawStart
       return
     }
     const level = depth - this.eventDepth
@@ -177,7 +207,11 @@ export class StrictEventParser {
       this.capture = null
     }
     if (depth === this.eventDepth) {
-      if (this.error === null) this.events.push({ record: event, line: this.eventLine, offset: this.eventOffset })
+      if (this.error === null) {
+        // The closing tag's `>` was just read, in the chunk being written.
+        const end = this.lineBytes.at(this.chunkColumn + this.parser.position - this.written)
+        this.events.push({ record: event, line: this.eventLine, offset: this.eventOffset, rawOffset: this.eventRawStart, rawLength: end - this.eventRawStart })
+      }
       this.event = null
     }
   }

@@ -80,5 +80,5 @@ function fixtureEvent(): IngestItem {
     'parent_process_path', 'process', 'process_exec', 'process_guid', 'process_hash', 'process_id', 'process_integrity_level', 'process_name', 'process_path', 'user',
     'user_id', 'vendor_product'] as const
   const event = { _time: 0, ...Object.fromEntries(fields.map((f) => [f, null])) } as Extract<IngestItem, { kind: 'event' }>['event']
-  return { kind: 'event', event, source: 'sysmon', key: 'h|c|1', line: 1 }
+  return { kind: 'event', event, source: 'sysmon', key: 'h|c|1', line: 1, rawOffset: 0, rawLength: 0 }
 }

@@ -54,14 +54,14 @@ const runs: Record<string, () => number | Promise<number>> = {
   'floor: LineSplitter (per-line decode), no parse': () => viaSplitter(() => {}),
   'fast path + normalize (parseRegularLine)': () =>
     viaSplitter((t, no, out) => {
-      for (const r of parseRegularLine(t)!) out.push(windowsEventItem(r, no, 0))
+      for (const r of parseRegularLine(t)!) out.push(windowsEventItem(r, no, 0, 0, t.length))
     }),
   'saxes path + normalize (StrictEventParser per line)': () =>
     viaSplitter((t, no, out) => {
       strict.begin(no, 0)
       strict.write(t, no, 0)
       strict.finish()
-      for (const e of strict.events) out.push(windowsEventItem(e.record, e.line, e.offset))
+      for (const e of strict.events) out.push(windowsEventItem(e.record, e.line, e.offset, e.rawOffset, e.rawLength))
     }),
   'readEventBatches, one event per line (fast path)': () => countItems(bytes),
 }

@@ -13,7 +13,7 @@ function sysmonRecord(data: Record<string, string>, system: Partial<WinEventReco
 
 describe('Sysmon EventID 1 normalizer', () => {
   it('maps `-` OriginalFileName and User to no value (CIM: unknown)', () => {
-    const item = windowsEventItem(sysmonRecord({ UtcTime: '2026-01-02 03:04:05.123', OriginalFileName: '-', User: '-', Image: 'C:\\a\\b.exe' }), 3, 300)
+    const item = windowsEventItem(sysmonRecord({ UtcTime: '2026-01-02 03:04:05.123', OriginalFileName: '-', User: '-', Image: 'C:\\a\\b.exe' }), 3, 300, 0, 0)
     expect(item).toMatchObject({ kind: 'event', line: 3, event: { original_file_name: 'unknown', user: 'unknown', process_name: 'b.exe' } })
   })
 
@@ -26,21 +26,21 @@ describe('Sysmon EventID 1 normalizer', () => {
     expect(normalizeSysmon1(sysmonRecord({ UtcTime: '2026-01-02 03:04:05.123' }))).toMatchObject({ time: Date.UTC(2026, 0, 2, 3, 4, 5, 123) })
     expect(normalizeSysmon1(sysmonRecord({}))).toMatchObject({ time: Date.UTC(2026, 0, 2, 3, 4, 5, 987) })
     expect(normalizeSysmon1(sysmonRecord({ UtcTime: '2026-13-02 03:04:05.123' }))).toMatchObject({ time: Date.UTC(2026, 0, 2, 3, 4, 5, 987) })
-    expect(windowsEventItem(sysmonRecord({}, { systemTime: null }), 9, 900)).toEqual({ kind: 'error', line: 9, offset: 900, message: 'Sysmon EventID 1 has no UtcTime and no TimeCreated SystemTime' })
+    expect(windowsEventItem(sysmonRecord({}, { systemTime: null }), 9, 900, 0, 0)).toEqual({ kind: 'error', line: 9, offset: 900, message: 'Sysmon EventID 1 has no UtcTime and no TimeCreated SystemTime' })
   })
 
   it('treats an empty or self-closing Data element as absent', () => {
-    expect(windowsEventItem(sysmonRecord({ UtcTime: '2026-01-02 03:04:05.123', CommandLine: '', Image: '' }), 1, 100)).toMatchObject({
+    expect(windowsEventItem(sysmonRecord({ UtcTime: '2026-01-02 03:04:05.123', CommandLine: '', Image: '' }), 1, 100, 0, 0)).toMatchObject({
       event: { process: 'unknown', process_path: null, process_name: 'unknown' },
     })
   })
 
   it('skips other Sysmon EventIDs and other channels, and rejects events without a numeric EventID', () => {
-    expect(windowsEventItem(sysmonRecord({}, { eventId: '3' }), 2, 200)).toEqual({ kind: 'skipped', line: 2, source: 'sysmon', eventKind: 'sysmon:3', reason: 'Sysmon EventID 3 is not a process creation' })
-    expect(windowsEventItem(sysmonRecord({}, { channel: 'Security', eventId: '4624' }), 2, 200)).toMatchObject({ kind: 'skipped', source: 'other', eventKind: 'security:4624' })
-    expect(windowsEventItem(sysmonRecord({}, { channel: 'System', eventId: '7045' }), 2, 200)).toMatchObject({ kind: 'skipped', source: 'other', eventKind: 'windows:System:7045' })
-    expect(windowsEventItem(sysmonRecord({}, { eventId: null }), 2, 200)).toMatchObject({ kind: 'error', message: 'Windows event has no <EventID>' })
-    expect(windowsEventItem(sysmonRecord({}, { eventId: 'one' }), 2, 200)).toMatchObject({ kind: 'error' })
+    expect(windowsEventItem(sysmonRecord({}, { eventId: '3' }), 2, 200, 0, 0)).toEqual({ kind: 'skipped', line: 2, source: 'sysmon', eventKind: 'sysmon:3', reason: 'Sysmon EventID 3 is not a process creation' })
+    expect(windowsEventItem(sysmonRecord({}, { channel: 'Security', eventId: '4624' }), 2, 200, 0, 0)).toMatchObject({ kind: 'skipped', source: 'other', eventKind: 'security:4624' })
+    expect(windowsEventItem(sysmonRecord({}, { channel: 'System', eventId: '7045' }), 2, 200, 0, 0)).toMatchObject({ kind: 'skipped', source: 'other', eventKind: 'windows:System:7045' })
+    expect(windowsEventItem(sysmonRecord({}, { eventId: null }), 2, 200, 0, 0)).toMatchObject({ kind: 'error', message: 'Windows event has no <EventID>' })
+    expect(windowsEventItem(sysmonRecord({}, { eventId: 'one' }), 2, 200, 0, 0)).toMatchObject({ kind: 'error' })
   })
 })
 
@@ -87,12 +87,12 @@ describe('CrowdStrike ProcessRollup2 normalizer', () => {
   })
 
   it('classifies JSON values', () => {
-    expect(jsonValueItem(fdr({ event_simpleName: 'SyntheticProcessRollup2' }), 4, 40)).toMatchObject({ kind: 'skipped', source: 'crowdstrike', eventKind: 'crowdstrike:SyntheticProcessRollup2' })
-    expect(jsonValueItem(fdr({ event_simpleName: 'DnsRequest' }), 4, 40)).toMatchObject({ kind: 'skipped', source: 'crowdstrike', eventKind: 'crowdstrike:DnsRequest' })
-    expect(jsonValueItem({ EventID: 1, Image: 'C:\\x.exe' }, 4, 40)).toMatchObject({ kind: 'skipped', source: 'other', eventKind: 'windows::1' })
-    expect(jsonValueItem({ id: 1, msg: 'x' }, 4, 40)).toEqual({ kind: 'skipped', line: 4, source: 'other', eventKind: 'json:unsupported', reason: 'unsupported JSON rendering' })
-    expect(jsonValueItem('x', 4, 40)).toEqual({ kind: 'error', line: 4, offset: 40, message: 'JSON line is not an object' })
-    expect(jsonValueItem([1], 4, 40)).toMatchObject({ kind: 'error', message: 'JSON line is not an object' })
+    expect(jsonValueItem(fdr({ event_simpleName: 'SyntheticProcessRollup2' }), 4, 40, 0, 0)).toMatchObject({ kind: 'skipped', source: 'crowdstrike', eventKind: 'crowdstrike:SyntheticProcessRollup2' })
+    expect(jsonValueItem(fdr({ event_simpleName: 'DnsRequest' }), 4, 40, 0, 0)).toMatchObject({ kind: 'skipped', source: 'crowdstrike', eventKind: 'crowdstrike:DnsRequest' })
+    expect(jsonValueItem({ EventID: 1, Image: 'C:\\x.exe' }, 4, 40, 0, 0)).toMatchObject({ kind: 'skipped', source: 'other', eventKind: 'windows::1' })
+    expect(jsonValueItem({ id: 1, msg: 'x' }, 4, 40, 0, 0)).toEqual({ kind: 'skipped', line: 4, source: 'other', eventKind: 'json:unsupported', reason: 'unsupported JSON rendering' })
+    expect(jsonValueItem('x', 4, 40, 0, 0)).toEqual({ kind: 'error', line: 4, offset: 40, message: 'JSON line is not an object' })
+    expect(jsonValueItem([1], 4, 40, 0, 0)).toMatchObject({ kind: 'error', message: 'JSON line is not an object' })
   })
 
 })

@@ -1,0 +1,109 @@
+import { Buffer } from 'node:buffer'
+import { Readable } from 'node:stream'
+import { constants, createGunzip, gunzipSync } from 'node:zlib'
+import type pg from 'pg'
+import { readUploadChunks } from './upload-chunks.js'
+
+/**
+ * Byte ranges of an upload's content as the reader saw it — after gunzip when the upload itself
+ * is gzip — read back from its stored chunks (upload-chunks.ts), e.g. an event's raw text from its
+ * stored offset and length. A plain upload's ranges are cut from the stored chunks that hold them
+ * (each chunk records its size, so nothing before them is read); a gzip upload has no such index
+ * into its inflated bytes, so it is inflated as a stream from the start up to the last range,
+ * keeping only the ranges' bytes.
+ */
+
+export interface ByteRange {
+  readonly offset: number
+  readonly length: number
+}
+
+/** Compressed bytes of the first chunk read to see whether the upload itself is gzip. */
+const HEAD_PROBE_BYTES = 512
+
+/**
+ * The bytes of each of `ranges`, in order; null for a range the content does not hold, and for
+ * every range when the upload's raw bytes are gone (purged by retention).
+ */
+export async function readUploadRanges(pool: pg.Pool, uploadId: string, ranges: readonly ByteRange[]): Promise<(Buffer | null)[]> {
+  if (ranges.length === 0) return []
+  const { rows: chunks } = await pool.query<{ seq: number; raw_bytes: number; head: Buffer | null }>(
+    `SELECT seq, raw_bytes, CASE WHEN seq = 0 THEN substring(data FROM 1 FOR ${HEAD_PROBE_BYTES}) END AS head
+     FROM upload_chunks WHERE upload_id = $1 ORDER BY seq`,
+    [uploadId],
+  )
+  const head = chunks[0]?.head
+  if (!head) return ranges.map(() => null)
+  return isGzipUpload(head) ? inflatedRanges(pool, uploadId, ranges) : storedRanges(pool, uploadId, chunks, ranges)
+}
+
+/** Whether the upload starts with the gzip magic, from the start of its first stored chunk. */
+function isGzipUpload(chunkHead: Buffer): boolean {
+  // Z_SYNC_FLUSH: inflate what this prefix holds instead of failing on its missing end.
+  const start = gunzipSync(chunkHead, { finishFlush: constants.Z_SYNC_FLUSH })
+  return start.length >= 2 && start[0] === 0x1f && start[1] === 0x8b
+}
+
+/** Ranges of a plain upload: from the chunks that hold them, located by the chunks' sizes. */
+async function storedRanges(pool: pg.Pool, uploadId: string, chunks: readonly { seq: number; raw_bytes: number }[], ranges: readonly ByteRange[]): Promise<(Buffer | null)[]> {
+  const starts: number[] = []
+  let total = 0
+  for (const c of chunks) {
+    starts.push(total)
+    total += c.raw_bytes
+  }
+  const needed = new Set<number>()
+  for (const r of ranges) {
+    if (r.offset < 0 || r.offset + r.length > total) continue
+    chunks.forEach((c, i) => {
+      if (starts[i]! < r.offset + r.length && starts[i]! + c.raw_bytes > r.offset) needed.add(c.seq)
+    })
+  }
+  const { rows } = await pool.query<{ seq: number; data: Buffer }>('SELECT seq, data FROM upload_chunks WHERE upload_id = $1 AND seq = ANY($2::int[])', [uploadId, [...needed]])
+  const content = new Map(rows.map((r) => [r.seq, gunzipSync(r.data)]))
+  return ranges.map((r) => {
+    if (r.offset < 0 || r.offset + r.length > total) return null
+    const parts: Buffer[] = []
+    chunks.forEach((c, i) => {
+      const from = Math.max(r.offset, starts[i]!)
+      const to = Math.min(r.offset + r.length, starts[i]! + c.raw_bytes)
+      if (from < to) parts.push(content.get(c.seq)!.subarray(from - starts[i]!, to - starts[i]!))
+    })
+    return Buffer.concat(parts)
+  })
+}
+
+/** Ranges of a gzip upload: inflated as a stream up to the end of the last one. */
+async function inflatedRanges(pool: pg.Pool, uploadId: string, ranges: readonly ByteRange[]): Promise<(Buffer | null)[]> {
+  const out: (Buffer | null)[] = ranges.map(() => null)
+  const pending = ranges.map((r, i) => ({ ...r, i, parts: [] as Buffer[] })).filter((r) => r.offset >= 0)
+  const end = Math.max(...pending.map((r) => r.offset + r.length))
+  const source = Readable.from(readUploadChunks(pool, uploadId), { objectMode: false })
+  const gunzip = createGunzip({ chunkSize: 256 * 1024 })
+  source.on('error', (err) => gunzip.destroy(err))
+  source.pipe(gunzip)
+  let position = 0
+  try {
+    for await (const piece of gunzip as AsyncIterable<Buffer>) {
+      const next = position + piece.length
+      for (const r of pending) {
+        const from = Math.max(r.offset, position)
+        const to = Math.min(r.offset + r.length, next)
+        if (from < to) r.parts.push(Buffer.from(piece.subarray(from - position, to - position)))
+      }
+      position = next
+      if (position >= end) break
+    }
+  } catch (err) {
+    // Corrupt data ends the read; the ranges it did reach whole are still good.
+    if (!(typeof (err as { code?: unknown }).code === 'string' && String((err as { code: string }).code).startsWith('Z_'))) throw err
+  } finally {
+    source.destroy()
+    gunzip.destroy()
+  }
+  for (const r of pending) {
+    const bytes = Buffer.concat(r.parts)
+    if (bytes.length === r.length) out[r.i] = bytes
+  }
+  return out
+}
