@@ -60,7 +60,9 @@ function armor(production: boolean) {
     maxDepth: { n: QUERY_LIMITS.maxDepth },
     maxAliases: { n: QUERY_LIMITS.maxAliases },
     maxDirectives: { n: QUERY_LIMITS.maxDirectives },
-    maxTokens: { n: QUERY_LIMITS.maxTokens },
+    // Counted by graphql-js's own parser (parseOptions below): armor's counting parser runs in a
+    // plugin hook, where any syntax error it meets became an HTTP 500 instead of Apollo's 400.
+    maxTokens: { enabled: false },
     costLimit: { maxCost: QUERY_LIMITS.maxCost },
     blockFieldSuggestion: { enabled: production },
   }).protect()
@@ -75,6 +77,7 @@ export function createApolloServer(opts: { production: boolean; log: Logger; met
     // armor's typings resolve Apollo's CJS declarations; the plugins are the same objects at run time.
     plugins: [...(limits.plugins as unknown as ApolloServerPlugin<RequestContext>[]), auditPlugin(opts.log), telemetryPlugin(opts.log, opts.metrics ?? null)],
     validationRules: limits.validationRules,
+    parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
     allowBatchedHttpRequests: false,
     // The service stops on SIGTERM itself, draining requests first (src/service.ts); Apollo's own
     // handler would stop it mid-request and re-raise the signal, killing the process.

@@ -320,4 +320,21 @@ describe('query-shape limits', () => {
     })
     expect(batch.status).toBe(400)
   })
+
+  it('answers a syntax error and a query of too many tokens with HTTP 400 and GRAPHQL_PARSE_FAILED, never a server error', async () => {
+    const post = (query: string) =>
+      fetch(`${svc.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ query }) })
+    for (const query of ['{ rules ', '{ rules { id } ', 'query {', '}{']) {
+      const res = await post(query)
+      expect(res.status, query).toBe(400)
+      const body = (await res.json()) as { errors: { message: string; extensions: { code: string } }[] }
+      expect(body.errors[0]).toMatchObject({ extensions: { code: 'GRAPHQL_PARSE_FAILED' } })
+      expect(body.errors[0]!.message).toMatch(/^Syntax Error/)
+    }
+    const long = await post('{ ' + Array.from({ length: 2100 }, (_, i) => `f${i}`).join(' ') + ' }')
+    expect(long.status).toBe(400)
+    const body = (await long.json()) as { errors: { message: string; extensions: { code: string } }[] }
+    expect(body.errors[0]).toMatchObject({ extensions: { code: 'GRAPHQL_PARSE_FAILED' } })
+    expect(body.errors[0]!.message).toMatch(/Document contains more th[a-z]+ 2000 tokens/)
+  })
 })
