@@ -58,6 +58,19 @@ const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   /** The operator credential that manages tenants; unset means tenant management only via the CLI. */
   OPERATOR_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** Attempts per webhook delivery before it is FAILED (the first included). */
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
+  /** Wait after a delivery's first failed attempt; doubled after each further one (capped at 6 h). */
+  WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(10).default(30_000),
+  /** Deadline of one webhook request, from connecting to the end of the answer. */
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  /** Allow webhooks to loopback, private and link-local addresses (receivers on the deployment's own network). */
+  WEBHOOK_ALLOW_PRIVATE_DESTINATIONS: z.enum(['true', 'false']).default('false'),
+  /** 32 bytes, base64: webhook signing secrets are stored encrypted with it (AES-256-GCM). */
+  WEBHOOK_SECRET_KEY: z
+    .string()
+    .refine((v) => /^[A-Za-z0-9+/]{43}=$/.test(v), 'must be 32 bytes in base64 (e.g. `openssl rand -base64 32`)')
+    .optional(),
   /** A credential that may only scrape /metrics (the operator credential may too), for the Prometheus configuration. */
   METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
   /** A listener of its own for /metrics (every role: the only way to scrape a worker process); unset: none. */
@@ -103,6 +116,12 @@ export type Config = Readonly<{
   logLevel: z.infer<typeof schema>['LOG_LEVEL']
   production: boolean
   operatorToken: string | null
+  webhookMaxAttempts: number
+  webhookBackoffMs: number
+  webhookTimeoutMs: number
+  webhookAllowPrivateDestinations: boolean
+  /** Null: webhook secrets are stored as they are. */
+  webhookSecretKey: Buffer | null
   /** Accepted besides the operator credential on /metrics, and nowhere else. */
   metricsToken: string | null
   /** Null: no listener of its own (the API still serves /metrics on its port). */
@@ -150,6 +169,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: c.LOG_LEVEL,
     production: c.NODE_ENV === 'production',
     operatorToken: c.OPERATOR_TOKEN ?? null,
+    webhookMaxAttempts: c.WEBHOOK_MAX_ATTEMPTS,
+    webhookBackoffMs: c.WEBHOOK_BACKOFF_MS,
+    webhookTimeoutMs: c.WEBHOOK_TIMEOUT_MS,
+    webhookAllowPrivateDestinations: c.WEBHOOK_ALLOW_PRIVATE_DESTINATIONS === 'true',
+    webhookSecretKey: c.WEBHOOK_SECRET_KEY === undefined ? null : Buffer.from(c.WEBHOOK_SECRET_KEY, 'base64'),
     metricsToken: c.METRICS_TOKEN ?? null,
     metricsPort: c.METRICS_PORT ?? null,
     metricsHost: c.METRICS_HOST ?? c.HOST,

@@ -6,6 +6,7 @@ import type { Logger } from 'pino'
 import { startMaintenance, type RunningMaintenance } from '../jobs/maintenance-worker.js'
 import { startScanWorker } from '../jobs/scan-worker.js'
 import { startUploadWorker } from '../jobs/upload-worker.js'
+import { startWebhookWorker } from '../jobs/webhook-worker.js'
 import type { Config } from './config.js'
 import { createPool } from './db/pool.js'
 import { createPrisma } from './db/prisma.js'
@@ -23,6 +24,9 @@ import { withSystemScope } from './db/db-scope.js'
 import { allScanSchedules } from './store/scan-schedules.js'
 import { startReconciler, type RunningReconciler } from './queue/reconciler.js'
 import { unfinishedWork } from './queue/unfinished-work.js'
+import { createWebhookQueue } from './queue/webhook-queue.js'
+import { deliverySettings } from './webhooks/deliver-webhook.js'
+import { startOutboxRelay, type OutboxRelay } from './webhooks/outbox-relay.js'
 import { scanSchedulers } from './queue/unfinished-scans.js'
 import { createRedisRateLimiter, type RateLimiter } from './rate-limit/redis-rate-limiter.js'
 
@@ -49,7 +53,8 @@ export async function startService(config: Config, log: Logger, roles: { api: bo
   const prisma = createPrisma(pool)
   const uploadQueue = createUploadQueue(config.redisUrl, config.queuePrefix)
   const scanQueue = createScanQueue(config.redisUrl, config.queuePrefix)
-  const deps: AppDeps = { config, pool, prisma, uploadQueue, scanQueue }
+  const webhookQueue = createWebhookQueue(config.redisUrl, config.queuePrefix)
+  const deps: AppDeps = { config, pool, prisma, uploadQueue, scanQueue, webhookQueue }
   const metrics = createMetrics()
   registerPoolGauges(metrics, pool)
   // The API shows every queue (metrics, board); a worker opens the maintenance queue itself.
@@ -64,6 +69,8 @@ export async function startService(config: Config, log: Logger, roles: { api: bo
   let scanWorker: Worker | null = null
   let maintenance: RunningMaintenance | null = null
   let reconciler: RunningReconciler | null = null
+  let webhookWorker: Worker | null = null
+  let relay: OutboxRelay | null = null
   if (roles.api) {
     // Loaded only by processes that serve HTTP: a worker needs neither Apollo nor Express.
     const [{ createApolloServer }, { createApp }, { describeRoutes }] = await Promise.all([import('./graphql/server.js'), import('./http/app.js'), import('./http/routes.js')])
@@ -87,11 +94,19 @@ export async function startService(config: Config, log: Logger, roles: { api: bo
     // Scans run beside uploads, one at a time per process: each is one heavy query per rule.
     scanWorker = startScanWorker({ pool, prisma, redisUrl: config.redisUrl, prefix: config.queuePrefix, concurrency: 1, log, metrics })
     await scanWorker.waitUntilReady()
+    webhookWorker = startWebhookWorker({ pool, redisUrl: config.redisUrl, prefix: config.queuePrefix, settings: deliverySettings(config), log })
+    await webhookWorker.waitUntilReady()
+    // Webhook deliveries are written in the transactions of upload and scan jobs: a completed job
+    // has committed, so its deliveries are enqueued then (and on an interval, after a crash).
+    const outbox = startOutboxRelay({ pool, queue: webhookQueue, intervalMs: WEBHOOK_RELAY_INTERVAL_MS, log })
+    relay = outbox
+    worker.on('completed', () => outbox.wake())
+    scanWorker.on('completed', () => outbox.wake())
     // The schedules in Postgres are the truth: Redis gets exactly their job schedulers back.
     await syncScanSchedulers(scanQueue, await withSystemScope(() => allScanSchedules(pool)))
     maintenance = await startMaintenance({ pool, redisUrl: config.redisUrl, prefix: config.queuePrefix, retentionSweepIntervalMs: config.retentionSweepIntervalMs, log, metrics })
     // Postgres is the truth: unfinished work that Redis has no job for is enqueued again.
-    reconciler = startReconciler({ work: unfinishedWork(pool, { uploads: uploadQueue, scans: scanQueue }), recurring: [...maintenance.recurring, scanSchedulers(pool, scanQueue)], intervalMs: config.reconcileIntervalMs, log })
+    reconciler = startReconciler({ work: unfinishedWork(pool, { uploads: uploadQueue, scans: scanQueue, webhookDeliveries: webhookQueue }), recurring: [...maintenance.recurring, scanSchedulers(pool, scanQueue)], intervalMs: config.reconcileIntervalMs, log })
   }
   // Last, so a scrape that succeeds means the process is up.
   if (config.metricsPort !== null) metricsServer = await startMetricsServer(deps, metrics, log)
@@ -105,14 +120,16 @@ export async function startService(config: Config, log: Logger, roles: { api: bo
     routes,
     async close() {
       await reconciler?.close()
+      await relay?.close()
       const started = performance.now()
       // Requests and jobs stop together, so the grace period bounds the whole stop.
-      const [requests, jobs] = await Promise.all([drain?.drain(config.shutdownGraceMs), worker ? closeWorker(worker, config.shutdownGraceMs) : undefined, scanWorker ? closeWorker(scanWorker, config.shutdownGraceMs) : undefined, maintenance?.close()])
+      const [requests, jobs] = await Promise.all([drain?.drain(config.shutdownGraceMs), worker ? closeWorker(worker, config.shutdownGraceMs) : undefined, scanWorker ? closeWorker(scanWorker, config.shutdownGraceMs) : undefined, webhookWorker ? closeWorker(webhookWorker, config.shutdownGraceMs) : undefined, maintenance?.close()])
       await metricsServer?.close()
       await stopApollo?.()
       await limiter?.close()
       await uploadQueue.close()
       await scanQueue.close()
+      await webhookQueue.close()
       await maintenanceQueue?.close()
       await prisma.$disconnect()
       await pool.end()
@@ -120,6 +137,9 @@ export async function startService(config: Config, log: Logger, roles: { api: bo
     },
   }
 }
+
+/** How often each worker process looks for webhook deliveries no completed job has announced. */
+const WEBHOOK_RELAY_INTERVAL_MS = 5_000
 
 /** How long after the grace period a stop may take (closing pools and Redis) before the process gives up. */
 const STOP_MARGIN_MS = 10_000

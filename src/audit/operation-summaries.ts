@@ -51,6 +51,30 @@ function scheduleInput(input: unknown): Record<string, unknown> {
   }
 }
 
+/**
+ * A webhook URL's origin (scheme, host and port) only: the path and query of many webhook URLs are
+ * themselves a credential (Slack's and Teams' incoming webhooks).
+ */
+function urlOrigin(v: unknown): string | undefined {
+  if (typeof v !== 'string') return undefined
+  try {
+    const u = new URL(v)
+    return text(`${u.protocol}//${u.host}`, 200)
+  } catch {
+    return undefined
+  }
+}
+
+/** What is kept of a webhook's input: name, URL origin, events and the enabled flag — the secret is never an argument. */
+function webhookInput(input: unknown): Record<string, unknown> {
+  return {
+    name: text(member(input, 'name'), 100),
+    urlOrigin: urlOrigin(member(input, 'url')),
+    events: firstItems(member(input, 'events'), (e) => text(e, 30)),
+    enabled: bool(member(input, 'enabled')),
+  }
+}
+
 export const OPERATION_AUDITS = {
   createTenant: {
     // The result also holds the new tenant's first admin key: only the tenant's id is read from it.
@@ -152,6 +176,14 @@ export const OPERATION_AUDITS = {
       return { id: id(a.id), suppressBy: firstItems(member(input, 'suppressBy'), (f) => text(f, 100)), suppressWindow: text(member(input, 'suppressWindow'), 20), maxDetectionsPerRun: int(member(input, 'maxDetectionsPerRun')) }
     },
   },
+  // Webhooks: the result of createWebhook and rotateWebhookSecret holds the new secret; only the
+  // webhook's id is read from it. Delivery payloads are never kept.
+  createWebhook: { summarise: (a, r) => ({ id: id(member(member(r, 'webhook'), 'id')), ...webhookInput(a.input) }) },
+  updateWebhook: { summarise: (a) => ({ id: id(a.id), ...webhookInput(a.input) }) },
+  deleteWebhook: byId,
+  rotateWebhookSecret: { summarise: (a) => ({ id: id(a.id), previousSecretValidHours: int(a.previousSecretValidHours) }) },
+  testWebhook: { summarise: (a, r) => ({ id: id(a.id), deliveryId: id(member(r, 'id')), status: text(member(r, 'status'), 20), statusCode: int(member(r, 'lastStatusCode')) }) },
+  redeliverWebhookDelivery: { summarise: (a, r) => ({ id: id(a.id), deliveryId: id(member(r, 'id')) }) },
 } satisfies Record<string, OperationAudit>
 
 export type AuditedOperation = keyof typeof OPERATION_AUDITS

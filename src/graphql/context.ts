@@ -7,6 +7,7 @@ import type { PrismaClient } from '../db/prisma.js'
 import { ForbiddenError, UnauthenticatedError } from '../errors.js'
 import type { ProcessUploadJob } from '../queue/queues.js'
 import type { ScanJob } from '../queue/scan-queue.js'
+import type { WebhookDeliveryJob } from '../queue/webhook-queue.js'
 import { authenticateApiKey, type ApiKeyRole, type Principal } from '../store/api-keys.js'
 
 /** What every request may use: the shared services, and the caller when authenticated. */
@@ -16,6 +17,7 @@ export interface AppDeps {
   prisma: PrismaClient
   uploadQueue: Queue<ProcessUploadJob>
   scanQueue: Queue<ScanJob>
+  webhookQueue: Queue<WebhookDeliveryJob>
 }
 
 /** The operator: manages tenants, sees no tenant's data. */

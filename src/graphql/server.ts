@@ -21,6 +21,7 @@ import { ruleExceptionResolvers } from './resolvers/rule-exceptions.js'
 import { ruleResolvers } from './resolvers/rules.js'
 import { scanResolvers } from './resolvers/scans.js'
 import { uploadResolvers } from './resolvers/uploads.js'
+import { webhookResolvers } from './resolvers/webhooks.js'
 import { DateTimeScalar, JsonScalar } from './scalars.js'
 
 /** The SDL, committed beside the code; every type and field is described there. */
@@ -30,8 +31,8 @@ export const resolvers = {
   DateTime: DateTimeScalar,
   JSON: JsonScalar,
   Upload: GraphQLUpload,
-  Query: { ...ruleResolvers.Query, ...ruleLabResolvers.Query, ...uploadResolvers.Query, ...detectionResolvers.Query, ...hostResolvers.Query, ...tenantResolvers.Query, ...auditLogResolvers.Query, ...riskIncidentResolvers.Query, ...scanResolvers.Query, ...ruleExceptionResolvers.Query, ...mitreCoverageResolvers.Query },
-  Mutation: { ...ruleResolvers.Mutation, ...ruleLabResolvers.Mutation, ...uploadResolvers.Mutation, ...detectionResolvers.Mutation, ...hostResolvers.Mutation, ...tenantResolvers.Mutation, ...riskIncidentResolvers.Mutation, ...scanResolvers.Mutation, ...alertingResolvers.Mutation, ...ruleExceptionResolvers.Mutation },
+  Query: { ...ruleResolvers.Query, ...ruleLabResolvers.Query, ...uploadResolvers.Query, ...detectionResolvers.Query, ...hostResolvers.Query, ...tenantResolvers.Query, ...auditLogResolvers.Query, ...riskIncidentResolvers.Query, ...scanResolvers.Query, ...ruleExceptionResolvers.Query, ...mitreCoverageResolvers.Query, ...webhookResolvers.Query },
+  Mutation: { ...ruleResolvers.Mutation, ...ruleLabResolvers.Mutation, ...uploadResolvers.Mutation, ...detectionResolvers.Mutation, ...hostResolvers.Mutation, ...tenantResolvers.Mutation, ...riskIncidentResolvers.Mutation, ...scanResolvers.Mutation, ...alertingResolvers.Mutation, ...ruleExceptionResolvers.Mutation, ...webhookResolvers.Mutation },
   Rule: { ...alertingResolvers.Rule, ...ruleResolvers.Rule, ...ruleLabResolvers.Rule, ...ruleExceptionResolvers.Rule },
   RuleException: ruleExceptionResolvers.RuleException,
   LogUpload: uploadResolvers.LogUpload,

@@ -1,5 +1,6 @@
 import type pg from 'pg'
 import { capNewDetections, NO_ALERTING, suppressNewDetections, type RuleAlerting } from './detection-alerting.js'
+import { recordDetectionsCreated, recordDetectionsReopened } from './webhook-outbox.js'
 
 /**
  * Writes what one upload contributed to the tenant's grouped detections, inside the caller's
@@ -129,6 +130,8 @@ export async function writeContributions(
   await reopenClosedTruePositives(client, tenantId, by, new Map(ids.map((r) => [r.id, Number(r.count)])))
   const created = rows.flatMap((r, i) => (isExisting(r) ? [] : [{ id: detectionIds[i]!, ruleId: r.ruleId, fields: r.fields, firstTime: r.firstTime }]))
   const suppressed = await suppressNewDetections(client, tenantId, created, alerting)
+  // Webhooks: in this transaction, so the notification exists exactly when the detection does.
+  await recordDetectionsCreated(client, tenantId, created.map((d) => d.id))
   return { rows: rows.length, overflow, suppressed }
 }
 
@@ -158,6 +161,7 @@ async function reopenClosedTruePositives(client: pg.ClientBase, tenantId: string
       }),
     ],
   )
+  await recordDetectionsReopened(client, tenantId, by, reopened.map((id) => ({ id, addedEvents: added.get(id) ?? 0 })))
 }
 
 async function writeRiskEvents(

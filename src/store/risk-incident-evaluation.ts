@@ -1,5 +1,6 @@
 import { techniqueTacticPairs } from '../detection/index.js'
 import { ensureBuiltinRiskIncidentRules, MAX_WINDOW_HOURS, type Queryable } from './risk-incidents.js'
+import { recordRiskIncidentsCreated } from './webhook-outbox.js'
 
 /**
  * The evaluation of a tenant's risk incident rules (the rules and incidents themselves: see
@@ -22,13 +23,14 @@ let tacticPairs: { techniques: string[]; tactics: string[] } | undefined
 /**
  * Evaluates the tenant's enabled risk incident rules at `now` for `objects` (all objects with risk
  * events in the last MAX_WINDOW_HOURS when omitted), entirely in SQL: creates the incidents newly
- * met and updates the open ones. Runs on the caller's connection (inside its transaction).
+ * met and updates the open ones, and records a webhook event for each incident created. Runs on
+ * the caller's connection (inside its transaction).
  */
 export async function evaluateRiskIncidents(db: Queryable, tenantId: string, opts: { now: Date; objects?: readonly RiskObjectKey[] }): Promise<EvaluationResult> {
   if (opts.objects !== undefined && opts.objects.length === 0) return { created: 0, updated: 0 }
   await ensureBuiltinRiskIncidentRules(db, tenantId)
   tacticPairs ??= techniqueTacticPairs()
-  const { rows } = await db.query<{ inserted: boolean }>(
+  const { rows } = await db.query<{ id: string; inserted: boolean }>(
     `WITH objs AS (
        SELECT DISTINCT t, o FROM unnest($2::text[], $3::text[]) AS x(t, o) WHERE $2::text[] IS NOT NULL
        UNION
@@ -76,7 +78,7 @@ export async function evaluateRiskIncidents(db: Queryable, tenantId: string, opt
      ON CONFLICT (tenant_id, rule_id, risk_object_type, risk_object) WHERE status <> 'CLOSED' DO UPDATE
        SET window_start = excluded.window_start, window_end = excluded.window_end, score = excluded.score, tactics = excluded.tactics,
            detection_count = excluded.detection_count, risk_event_count = excluded.risk_event_count, updated_at = excluded.updated_at
-     RETURNING (xmax = 0) AS inserted`,
+     RETURNING i.id, (xmax = 0) AS inserted`,
     [
       tenantId,
       opts.objects === undefined ? null : opts.objects.map((o) => o.type),
@@ -86,6 +88,7 @@ export async function evaluateRiskIncidents(db: Queryable, tenantId: string, opt
       opts.now,
     ],
   )
-  const created = rows.filter((r) => r.inserted).length
-  return { created, updated: rows.length - created }
+  const created = rows.filter((r) => r.inserted).map((r) => r.id)
+  await recordRiskIncidentsCreated(db, tenantId, created)
+  return { created: created.length, updated: rows.length - created.length }
 }

@@ -11,7 +11,7 @@ import { uploadMultipart, waitForUpload } from '../helpers/uploads.js'
 // an id that exists elsewhere from one that exists nowhere. The list of cases is checked against
 // the schema, so a new operation without a case fails this test.
 
-type Ids = { rule: string; upload: string; detection: string; apiKey: string; tenant: string; scan: string; schedule: string; exception: string }
+type Ids = { rule: string; upload: string; detection: string; apiKey: string; tenant: string; scan: string; schedule: string; exception: string; webhook: string; delivery: string }
 type Expect = 'NOT_FOUND' | 'NO_DATA' | 'FORBIDDEN_ALWAYS'
 /**
  * `creates`: the operation makes a new object of B's own, so two calls never answer alike.
@@ -28,6 +28,8 @@ const NOWHERE: Ids = {
   scan: '00000000-0000-4000-8000-000000000006',
   schedule: '00000000-0000-4000-8000-000000000007',
   exception: '00000000-0000-4000-8000-000000000008',
+  webhook: '00000000-0000-4000-8000-000000000009',
+  delivery: '00000000-0000-4000-8000-00000000000a',
 }
 
 const CASES: Record<string, Case> = {
@@ -96,6 +98,14 @@ const CASES: Record<string, Case> = {
   resumeScanSchedule: { doc: (i) => `mutation { resumeScanSchedule(id: "${i.schedule}") { id } }`, expect: 'NOT_FOUND' },
   deleteScanSchedule: { doc: (i) => `mutation { deleteScanSchedule(id: "${i.schedule}") }`, expect: 'NOT_FOUND' },
   setRuleAlerting: { doc: (i) => `mutation { setRuleAlerting(id: "${i.rule}", input: { maxDetectionsPerRun: 1 }) { id } }`, expect: 'NOT_FOUND' },
+  webhooks: { doc: () => '{ webhooks { id name url events } }', expect: 'NO_DATA' },
+  webhookDeliveries: { doc: (i) => `{ webhookDeliveries(webhookId: "${i.webhook}") { totalCount edges { node { id eventId payload } } } }`, expect: 'NOT_FOUND' },
+  createWebhook: { doc: () => 'mutation { createWebhook(input: { name: "b", url: "https://hooks.example.invalid/b", events: [DETECTION_CREATED] }) { webhook { id } secret } }', expect: 'NO_DATA', creates: true },
+  updateWebhook: { doc: (i) => `mutation { updateWebhook(id: "${i.webhook}", input: { url: "https://hooks.example.invalid/b-was-here" }) { id url } }`, expect: 'NOT_FOUND' },
+  rotateWebhookSecret: { doc: (i) => `mutation { rotateWebhookSecret(id: "${i.webhook}") { secret } }`, expect: 'NOT_FOUND' },
+  testWebhook: { doc: (i) => `mutation { testWebhook(id: "${i.webhook}") { id payload } }`, expect: 'NOT_FOUND' },
+  redeliverWebhookDelivery: { doc: (i) => `mutation { redeliverWebhookDelivery(id: "${i.delivery}") { id payload } }`, expect: 'NOT_FOUND' },
+  deleteWebhook: { doc: (i) => `mutation { deleteWebhook(id: "${i.webhook}") }`, expect: 'NOT_FOUND' },
 }
 
 describe('tenant isolation matrix (generated from the schema)', () => {
@@ -111,6 +121,8 @@ describe('tenant isolation matrix (generated from the schema)', () => {
     keyB = (await createTestTenant(svc.databaseUrl, 'tenant-b')).apiKey
     const gqlA = <T = any>(q: string, v?: Record<string, unknown>) => graphql<T>(svc.url, tenantA.apiKey, q, v)
     const rule = (await gqlA('mutation ($y: String!) { importRules(yaml: $y) { rules { id } } }', { y: SEED_RULE_YAML })).data.importRules.rules[0].id
+    // A's webhook is there before the upload, which writes its deliveries (to a name that never resolves).
+    const webhook = (await gqlA('mutation { createWebhook(input: { name: "a", url: "https://hooks.example.invalid/a", events: [DETECTION_CREATED] }) { webhook { id } } }')).data.createWebhook.webhook.id
     const upload = (await uploadMultipart(svc.url, tenantA.apiKey, 'a.xml', readFixture('logs/sysmon/ngrok-synthetic.xml'))).data!.uploadLogs.id
     await waitForUpload(svc.url, tenantA.apiKey, upload)
     const detection = (await gqlA('{ detections(first: 1) { edges { node { id } } } }')).data.detections.edges[0].node.id
@@ -120,7 +132,8 @@ describe('tenant isolation matrix (generated from the schema)', () => {
     const exception = (
       await gqlA('mutation ($r: ID!) { createRuleException(input: { ruleId: $r, entries: [{ field: "user", operator: IS, value: "nobody" }], comment: "a only" }) { id } }', { r: rule })
     ).data.createRuleException.id
-    a = { rule, upload, detection, apiKey, tenant: tenantA.tenant.id, scan, schedule, exception }
+    const delivery = (await gqlA('query ($w: ID!) { webhookDeliveries(webhookId: $w, first: 1) { edges { node { id } } } }', { w: webhook })).data.webhookDeliveries.edges[0].node.id
+    a = { rule, upload, detection, apiKey, tenant: tenantA.tenant.id, scan, schedule, exception, webhook, delivery }
   })
   afterAll(async () => {
     await svc?.close()
@@ -153,6 +166,11 @@ describe('tenant isolation matrix (generated from the schema)', () => {
     expect(res.data).toEqual({ rule: { enabled: true }, upload: { status: 'SUCCEEDED_WITH_ERRORS' }, detections: { totalCount: 4 }, apiKeys: [{ revokedAt: null }], tenant: { retentionDays: null } })
     const triage = await graphql<any>(svc.url, keyA, '{ detections { edges { node { status assignee comments { id } } } } }')
     expect(triage.data.detections.edges.map((e: any) => e.node)).toEqual(Array.from({ length: 4 }, () => ({ status: 'NEW', assignee: null, comments: [] })))
+  })
+
+  it('leaves tenant A’s webhook and its deliveries intact after all of that', async () => {
+    const res = await graphql<any>(svc.url, keyA, `{ webhooks { id name url } webhookDeliveries(webhookId: "${a.webhook}") { totalCount } }`)
+    expect(res.data).toEqual({ webhooks: [{ id: a.webhook, name: 'a', url: 'https://hooks.example.invalid/a' }], webhookDeliveries: { totalCount: 4 } })
   })
 
   it('leaves tenant A’s rule exceptions intact after all of that', async () => {

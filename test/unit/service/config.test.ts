@@ -31,7 +31,23 @@ describe('loadConfig', () => {
       metricsPortAuth: 'token',
       metricsTenantLimit: 50,
       queueBoardReadOnly: false,
+      webhookMaxAttempts: 10,
+      webhookBackoffMs: 30_000,
+      webhookTimeoutMs: 10_000,
+      webhookAllowPrivateDestinations: false,
+      webhookSecretKey: null,
     })
+  })
+
+  it('reads the webhook settings; the secret key must be 32 bytes of base64', () => {
+    const key = Buffer.alloc(32, 7).toString('base64')
+    const c = loadConfig({ WEBHOOK_MAX_ATTEMPTS: '3', WEBHOOK_BACKOFF_MS: '50', WEBHOOK_TIMEOUT_MS: '2000', WEBHOOK_ALLOW_PRIVATE_DESTINATIONS: 'true', WEBHOOK_SECRET_KEY: key })
+    expect(c).toMatchObject({ webhookMaxAttempts: 3, webhookBackoffMs: 50, webhookTimeoutMs: 2_000, webhookAllowPrivateDestinations: true })
+    expect(c.webhookSecretKey).toEqual(Buffer.alloc(32, 7))
+    expect(() => loadConfig({ WEBHOOK_SECRET_KEY: Buffer.alloc(16).toString('base64') })).toThrow(/WEBHOOK_SECRET_KEY: must be 32 bytes in base64/)
+    expect(() => loadConfig({ WEBHOOK_ALLOW_PRIVATE_DESTINATIONS: 'yes' })).toThrow(/WEBHOOK_ALLOW_PRIVATE_DESTINATIONS/)
+    expect(() => loadConfig({ WEBHOOK_MAX_ATTEMPTS: '0' })).toThrow(/WEBHOOK_MAX_ATTEMPTS/)
+    expect(() => loadConfig({ WEBHOOK_TIMEOUT_MS: '60001' })).toThrow(/WEBHOOK_TIMEOUT_MS/)
   })
 
   it('reads and converts the environment, treating empty values as unset', () => {

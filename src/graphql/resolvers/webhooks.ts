@@ -1,0 +1,98 @@
+import { enqueueWebhookDeliveries } from '../../queue/webhook-queue.js'
+import { pageSize } from '../../store/cursor.js'
+import { findDelivery, insertPing, insertRedelivery, markDeliveriesEnqueued, queryWebhookDeliveries, type DeliveryRecord, type DeliveryStatus } from '../../store/webhook-deliveries.js'
+import { deleteWebhook, insertWebhook, listWebhooks, replaceWebhookSecret, updateWebhook, webhookById, type WebhookRecord } from '../../store/webhooks.js'
+import { attemptDelivery, deliverySettings } from '../../webhooks/deliver-webhook.js'
+import { checkWebhookUrl } from '../../webhooks/destination-url.js'
+import { generateWebhookSecret, sealWebhookSecret } from '../../webhooks/webhook-secret.js'
+import { requireTenant, type RequestContext } from '../context.js'
+
+/**
+ * Webhooks (src/webhooks, src/store/webhooks.ts): tenant settings, so admin keys only. A secret
+ * leaves the service twice at most: in the answer to createWebhook and to rotateWebhookSecret.
+ */
+
+interface WebhookInputArgs {
+  name?: string | null
+  url?: string | null
+  events?: string[] | null
+  enabled?: boolean | null
+}
+
+const urlOf = (ctx: RequestContext, url: string): string => checkWebhookUrl(url, { allowPrivateDestinations: ctx.deps.config.webhookAllowPrivateDestinations })
+
+/** A new secret, and its stored form. */
+function newSecret(ctx: RequestContext): { secret: string; sealed: string } {
+  const secret = generateWebhookSecret()
+  return { secret, sealed: sealWebhookSecret(secret, ctx.deps.config.webhookSecretKey) }
+}
+
+/** How long redeliverWebhookDelivery waits for Redis to take the job (see there). */
+const ENQUEUE_WAIT_MS = 3_000
+
+/** Waits for `promise` to settle, at most `ms`; its outcome is not needed. */
+function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))
+  const settled = promise.then(
+    () => undefined,
+    () => undefined,
+  )
+  return Promise.race([settled, deadline]).finally(() => clearTimeout(timer))
+}
+
+/** A delivery as the API shows it: the body as JSON. */
+const deliveryNode = (d: DeliveryRecord) => ({ ...d, payload: JSON.parse(d.body) as unknown })
+
+export const webhookResolvers = {
+  Query: {
+    webhooks: (_: unknown, __: unknown, ctx: RequestContext): Promise<WebhookRecord[]> => listWebhooks(ctx.deps.pool, requireTenant(ctx, 'manage-settings').tenantId),
+    webhookDeliveries: async (_: unknown, args: { webhookId: string; first?: number | null; after?: string | null; status?: DeliveryStatus | null }, ctx: RequestContext) => {
+      const { tenantId } = requireTenant(ctx, 'manage-settings')
+      const page = await queryWebhookDeliveries(ctx.deps.pool, { tenantId, webhookId: args.webhookId, status: args.status, first: pageSize(args.first, 50, 200), after: args.after })
+      return {
+        edges: page.records.map((r) => ({ cursor: r.cursor, node: deliveryNode(r.record) })),
+        pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.records.at(-1)?.cursor ?? null },
+        totalCount: page.totalCount,
+      }
+    },
+  },
+  Mutation: {
+    createWebhook: async (_: unknown, args: { input: WebhookInputArgs & { name: string; url: string; events: string[] } }, ctx: RequestContext) => {
+      const { tenantId } = requireTenant(ctx, 'manage-settings')
+      const { secret, sealed } = newSecret(ctx)
+      const webhook = await insertWebhook(ctx.deps.pool, tenantId, { name: args.input.name, url: urlOf(ctx, args.input.url), events: args.input.events, enabled: args.input.enabled ?? true }, sealed)
+      return { webhook, secret }
+    },
+    updateWebhook: (_: unknown, args: { id: string; input: WebhookInputArgs }, ctx: RequestContext) => {
+      const { tenantId } = requireTenant(ctx, 'manage-settings')
+      const url = args.input.url == null ? null : urlOf(ctx, args.input.url)
+      return updateWebhook(ctx.deps.pool, tenantId, args.id, { ...args.input, url })
+    },
+    deleteWebhook: (_: unknown, args: { id: string }, ctx: RequestContext) => deleteWebhook(ctx.deps.pool, requireTenant(ctx, 'manage-settings').tenantId, args.id),
+    rotateWebhookSecret: async (_: unknown, args: { id: string; previousSecretValidHours?: number | null }, ctx: RequestContext) => {
+      const { tenantId } = requireTenant(ctx, 'manage-settings')
+      const { secret, sealed } = newSecret(ctx)
+      const webhook = await replaceWebhookSecret(ctx.deps.pool, tenantId, args.id, sealed, args.previousSecretValidHours ?? 0)
+      return { webhook, secret }
+    },
+    testWebhook: async (_: unknown, args: { id: string }, ctx: RequestContext) => {
+      const { tenantId } = requireTenant(ctx, 'manage-settings')
+      await webhookById(ctx.deps.pool, tenantId, args.id)
+      const ping = await insertPing(ctx.deps.pool, tenantId, args.id)
+      // One attempt, now: the answer says whether the receiver took it.
+      await attemptDelivery(ctx.deps.pool, { ...deliverySettings(ctx.deps.config), maxAttempts: 1 }, tenantId, ping.id)
+      return deliveryNode((await findDelivery(ctx.deps.pool, tenantId, ping.id))!)
+    },
+    redeliverWebhookDelivery: async (_: unknown, args: { id: string }, ctx: RequestContext) => {
+      const { tenantId } = requireTenant(ctx, 'manage-settings')
+      const delivery = await insertRedelivery(ctx.deps.pool, tenantId, args.id)
+      // Enqueued at once. The delivery is committed already: should Redis not take the job within
+      // ENQUEUE_WAIT_MS, the workers' outbox relay enqueues it, and the answer stays a success (a
+      // client told otherwise would redeliver twice).
+      const enqueued = enqueueWebhookDeliveries(ctx.deps.webhookQueue, [{ deliveryId: delivery.id, tenantId }]).then(() => markDeliveriesEnqueued(ctx.deps.pool, [delivery.id]))
+      await settledWithin(enqueued, ENQUEUE_WAIT_MS)
+      return deliveryNode(delivery)
+    },
+  },
+}
