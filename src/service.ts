@@ -37,6 +37,9 @@ import { createRedisRateLimiter, type RateLimiter } from './rate-limit/redis-rat
  * connections.
  */
 
+/** How long the API keeps an idle kept-alive connection open. */
+export const HTTP_KEEP_ALIVE_MS = 65_000
+
 export interface RunningService {
   /** What the API serves (`METHOD /path`, see http/routes.ts); empty without the API. */
   routes: readonly string[]
@@ -83,6 +86,10 @@ export async function startService(config: Config, log: Logger, roles: { api: bo
     const app = createApp(deps, apollo, log, limiter, { metrics, queues })
     routes = describeRoutes(app)
     server = http.createServer(app)
+    // Longer than the idle timeout of load balancers and client connection pools (often 60 s):
+    // with Node's 5 s, a client may send a request on a kept-alive connection just as the server
+    // closes it, and gets a reset instead of an answer (the load test saw several a minute).
+    server.keepAliveTimeout = HTTP_KEEP_ALIVE_MS
     drain = drainable(server)
     server.listen(config.port, config.host)
     await once(server, 'listening')
