@@ -23,8 +23,10 @@ let tacticPairs: { techniques: string[]; tactics: string[] } | undefined
 /**
  * Evaluates the tenant's enabled risk incident rules at `now` for `objects` (all objects with risk
  * events in the last MAX_WINDOW_HOURS when omitted), entirely in SQL: creates the incidents newly
- * met and updates the open ones, and records a webhook event for each incident created. Runs on
- * the caller's connection (inside its transaction).
+ * met and updates the open ones, and records a webhook event for each incident created. A rule's
+ * window (24 hours, 7 days…) ends at the object's latest risk event up to `now`, by event time, as
+ * ES's searches run over `_time`: for live data the last hours; for an upload of last month's logs,
+ * the hours of last month's activity. Runs on the caller's connection (inside its transaction).
  */
 export async function evaluateRiskIncidents(db: Queryable, tenantId: string, opts: { now: Date; objects?: readonly RiskObjectKey[] }): Promise<EvaluationResult> {
   if (opts.objects !== undefined && opts.objects.length === 0) return { created: 0, updated: 0 }
@@ -38,11 +40,17 @@ export async function evaluateRiskIncidents(db: Queryable, tenantId: string, opt
        WHERE $2::text[] IS NULL AND tenant_id = $1 AND time <= $6 AND time > $6::timestamptz - make_interval(hours => ${MAX_WINDOW_HOURS})
      ),
      tactic_map AS (SELECT * FROM unnest($4::text[], $5::text[]) AS m(technique, tactic)),
+     -- Each object's window ends at its latest risk event (not after now): uploads of past logs
+     -- raise the incidents of when the activity happened, live data those of the last hours.
+     anchored AS (
+       SELECT objs.t, objs.o, (SELECT max(e.time) FROM risk_events e WHERE e.tenant_id = $1 AND e.risk_object_type = objs.t AND e.risk_object = objs.o AND e.time <= $6) AS window_end
+       FROM objs
+     ),
      candidates AS (
-       SELECT r.id AS rule_id, r.kind, r.score_threshold, r.min_tactics, r.min_detections, objs.t AS risk_object_type, objs.o AS risk_object,
-              $6::timestamptz - make_interval(hours => r.window_hours) AS window_start
-       FROM risk_incident_rules r CROSS JOIN objs
-       WHERE r.tenant_id = $1 AND r.enabled
+       SELECT r.id AS rule_id, r.kind, r.score_threshold, r.min_tactics, r.min_detections, a.t AS risk_object_type, a.o AS risk_object,
+              a.window_end, a.window_end - make_interval(hours => r.window_hours) AS window_start
+       FROM risk_incident_rules r CROSS JOIN anchored a
+       WHERE r.tenant_id = $1 AND r.enabled AND a.window_end IS NOT NULL
      ),
      measured AS (
        SELECT c.*, s.score, s.detection_count, s.risk_event_count, s.newest, coalesce(tac.tactics, '{}') AS tactics
@@ -50,12 +58,12 @@ export async function evaluateRiskIncidents(db: Queryable, tenantId: string, opt
        CROSS JOIN LATERAL (
          SELECT coalesce(sum(e.risk_score), 0) AS score, count(DISTINCT e.rule_id)::int AS detection_count, count(*)::int AS risk_event_count, max(e.created_at) AS newest
          FROM risk_events e
-         WHERE e.tenant_id = $1 AND e.risk_object_type = c.risk_object_type AND e.risk_object = c.risk_object AND e.time > c.window_start AND e.time <= $6
+         WHERE e.tenant_id = $1 AND e.risk_object_type = c.risk_object_type AND e.risk_object = c.risk_object AND e.time > c.window_start AND e.time <= c.window_end
        ) s
        CROSS JOIN LATERAL (
          SELECT array_agg(DISTINCT m.tactic ORDER BY m.tactic) AS tactics
          FROM risk_events e CROSS JOIN unnest(e.mitre_techniques) AS tech(id) JOIN tactic_map m ON m.technique = tech.id
-         WHERE e.tenant_id = $1 AND e.risk_object_type = c.risk_object_type AND e.risk_object = c.risk_object AND e.time > c.window_start AND e.time <= $6
+         WHERE e.tenant_id = $1 AND e.risk_object_type = c.risk_object_type AND e.risk_object = c.risk_object AND e.time > c.window_start AND e.time <= c.window_end
        ) tac
      ),
      met AS (
@@ -74,7 +82,7 @@ export async function evaluateRiskIncidents(db: Queryable, tenantId: string, opt
      )
      INSERT INTO risk_incidents AS i (tenant_id, rule_id, risk_object, risk_object_type, window_start, window_end, score, tactics, detection_count, risk_event_count,
                                       status_changed_at, created_at, updated_at)
-     SELECT $1::uuid, rule_id, risk_object, risk_object_type, window_start, $6, score, tactics, detection_count, risk_event_count, $6, $6, $6 FROM met
+     SELECT $1::uuid, rule_id, risk_object, risk_object_type, window_start, window_end, score, tactics, detection_count, risk_event_count, $6, $6, $6 FROM met
      ON CONFLICT (tenant_id, rule_id, risk_object_type, risk_object) WHERE status <> 'CLOSED' DO UPDATE
        SET window_start = excluded.window_start, window_end = excluded.window_end, score = excluded.score, tactics = excluded.tactics,
            detection_count = excluded.detection_count, risk_event_count = excluded.risk_event_count, updated_at = excluded.updated_at

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { evaluateRiskIncidents } from '../../src/store/risk-incident-evaluation.js'
+import { readFixture, SEED_RULE_YAML } from '../helpers/fixtures.js'
 import { createTestTenant } from '../helpers/tenant.js'
+import { uploadMultipart, waitForUpload } from '../helpers/uploads.js'
 import { graphql, startTestService, type TestService } from '../helpers/test-service.js'
 
 /**
@@ -151,6 +153,31 @@ describe('risk incidents', () => {
     expect(all.edges.map((e: any) => e.node.status).sort()).toEqual(['CLOSED', 'NEW'])
     // Reopening the closed one while a new one is open is a conflict.
     expect((await set(analystKey, 'NEW')).errors?.[0]?.extensions?.code).toBe('CONFLICT')
+  })
+
+  it('an upload of past logs raises the incidents of when the activity happened (windows end at the object’s latest risk event)', async () => {
+    const t = await createTestTenant(svc.databaseUrl, 'incidents-upload')
+    const gql = (q: string, v?: Record<string, unknown>) => graphql<any>(svc.url, t.apiKey, q, v)
+    await gql('mutation ($y: String!) { importRules(yaml: $y) { errors { message } } }', { y: SEED_RULE_YAML })
+    // A threshold any object with risk from two grouped rows meets, over 24 hours.
+    await gql('mutation { setRiskIncidentRule(input: { name: "Two rows in a day", kind: SCORE_THRESHOLD, scoreThreshold: 1, windowHours: 24 }) { id } }')
+    const sent = await uploadMultipart(svc.url, t.apiKey, 'ngrok.xml', readFixture('logs/sysmon/ngrok-synthetic.xml'))
+    await waitForUpload(svc.url, t.apiKey, sent.data!.uploadLogs.id)
+    // Expected from the risk events themselves: objects whose summed score within the 24 hours
+    // before their latest risk event exceeds 1 (the fixture's events are of March 2026).
+    const { rows: expected } = await admin.query(
+      `SELECT risk_object, risk_object_type, sum(risk_score)::int AS score, max(time) AS window_end FROM risk_events r
+       WHERE tenant_id = $1 AND time > (SELECT max(time) FROM risk_events x WHERE x.tenant_id = r.tenant_id AND x.risk_object = r.risk_object AND x.risk_object_type = r.risk_object_type) - interval '24 hours'
+       GROUP BY 1, 2 HAVING sum(risk_score) > 1 ORDER BY 1, 2`,
+      [t.tenant.id],
+    )
+    expect(expected.length).toBeGreaterThan(0)
+    const page = (await gql('{ riskIncidents(first: 100) { edges { node { riskObject riskObjectType score windowEnd incidentRule { name } } } } }')).data.riskIncidents
+    const custom = page.edges.map((e: any) => e.node).filter((n: any) => n.incidentRule.name === 'Two rows in a day')
+    expect(custom.map((n: any) => [n.riskObject, n.riskObjectType, n.score, new Date(n.windowEnd).toISOString()]).sort()).toEqual(
+      expected.map((r) => [r.risk_object, r.risk_object_type, r.score, (r.window_end as Date).toISOString()]).sort(),
+    )
+    expect(custom.every((n: any) => n.windowEnd.startsWith('2026-03'))).toBe(true)
   })
 
   it('keeps tenants apart', async () => {
