@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { readFixture, SEED_RULE_YAML } from '../helpers/fixtures.js'
+import { distinctCopies, readFixture, SEED_RULE_YAML } from '../helpers/fixtures.js'
 import { createTestTenant } from '../helpers/tenant.js'
 import { graphql, startTestService, type TestService } from '../helpers/test-service.js'
 import { uploadMultipart, waitForUpload } from '../helpers/uploads.js'
@@ -10,7 +10,8 @@ import { uploadMultipart, waitForUpload } from '../helpers/uploads.js'
 
 const SYSMON = readFixture('logs/sysmon/ngrok-synthetic.xml')
 /** Line 2 of the fixture alone: one more ngrok event of alice's detection, and of no other. */
-const ALICE_AGAIN = Buffer.from(SYSMON.toString('utf8').split('\n')[1]! + '\n', 'utf8')
+// Alice's event again as a new event (another EventRecordID): the same event twice counts once.
+const ALICE_AGAIN = distinctCopies(Buffer.from(SYSMON.toString('utf8').split('\n')[1]!, 'utf8'), 1, 1)
 
 const DETECTION = 'id count status assignee statusChangedAt fields comments { id author authorKeyId body createdAt }'
 
@@ -244,7 +245,7 @@ describe('detection lifecycle', () => {
     expect(await detection(byUser.authtoken!)).toEqual(tokenBefore)
 
     // The whole log again: every detection gets events.
-    const full = await upload(SYSMON, 'ngrok-again.xml')
+    const full = await upload(distinctCopies(SYSMON, 1, 2), 'ngrok-again.xml')
     const [token, dave, svcTunnel, aliceAfter] = await Promise.all(['authtoken', 'dave', 'svc_tunnel', 'alice'].map((u) => detection(byUser[u]!)))
     expect(token).toMatchObject({ status: 'NEW', count: tokenBefore.count * 2 })
     expect(token.comments.at(-1)!.body).toBe(`Reopened: upload ${full} added ${tokenBefore.count} event${tokenBefore.count === 1 ? '' : 's'} after this detection was closed as a true positive.`)

@@ -1,6 +1,6 @@
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { readFixture, SEED_RULE_YAML } from '../helpers/fixtures.js'
+import { distinctCopies, readFixture, SEED_RULE_YAML } from '../helpers/fixtures.js'
 import { createTestTenant } from '../helpers/tenant.js'
 import { graphql, startTestService, type TestService } from '../helpers/test-service.js'
 import { uploadMultipart, waitForUpload } from '../helpers/uploads.js'
@@ -103,8 +103,9 @@ describe('deleting an upload', () => {
   it('removes its bytes, events and risk events, and only its share of shared detections', async () => {
     const sysmon = readFixture('logs/sysmon/ngrok-synthetic.xml')
     const ids: string[] = []
-    for (const name of ['first.xml', 'second.xml']) {
-      const res = await uploadMultipart(svc.url, key, name, sysmon)
+    // Two uploads of the same activity as distinct events (the same events twice would count once).
+    for (const [i, name] of ['first.xml', 'second.xml'].entries()) {
+      const res = await uploadMultipart(svc.url, key, name, distinctCopies(sysmon, 1, i))
       ids.push(res.data!.uploadLogs.id)
       await waitForUpload(svc.url, key, res.data!.uploadLogs.id)
     }
