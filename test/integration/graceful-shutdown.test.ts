@@ -5,6 +5,7 @@ import pg from 'pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { UPLOAD_QUEUE, redisConnection } from '../../src/queue/queues.js'
 import { syntheticLog } from '../load/synthetic-logs.js'
+import { recordFigures } from '../helpers/reliability-bed.js'
 import { serviceEnv, startServiceProcess, type ServiceProcess } from '../helpers/service-process.js'
 import { createTestTenant } from '../helpers/tenant.js'
 import { createTestDatabase } from '../helpers/test-database.js'
@@ -63,6 +64,8 @@ describe('graceful shutdown on SIGTERM (real processes)', () => {
   let sql: pg.Pool
   const queuePrefix = `wptest-${randomBytes(4).toString('hex')}`
   const started: ServiceProcess[] = []
+  /** Milliseconds from the signal to each process's exit, for RELIABILITY.md. */
+  const figures: Record<string, number> = {}
   const start = async (command: 'serve' | 'worker', extra: Record<string, string> = {}) => {
     const p = await startServiceProcess(command, serviceEnv(db.url, queuePrefix, extra))
     started.push(p)
@@ -78,6 +81,7 @@ describe('graceful shutdown on SIGTERM (real processes)', () => {
     for (const p of started.splice(0)) await p.kill()
   })
   afterAll(async () => {
+    recordFigures('graceful-shutdown', figures)
     await sql?.end()
     await db?.drop()
   })
@@ -120,6 +124,7 @@ describe('graceful shutdown on SIGTERM (real processes)', () => {
       expect(served).toBe(0)
       const exit = await api.exited
       expect(exit).toMatchObject({ code: 0, signal: null })
+      figures.apiDrainedExitMs = Math.round(exit.at - signalledAt)
       expect(exit.at - signalledAt).toBeLessThan(5_000) // far below the 20 s grace period
       expect(api.logs.find((l) => l.msg === 'watchpost stopped')).toMatchObject({ requestsCut: 0 })
       const { rows } = await sql.query('SELECT status, size_bytes FROM uploads WHERE file_name = $1', ['streaming.xml'])
@@ -140,6 +145,8 @@ describe('graceful shutdown on SIGTERM (real processes)', () => {
       const cutAfter = performance.now() - signalledAt
       expect(cutAfter).toBeGreaterThanOrEqual(900)
       const exit = await api.exited
+      figures.apiCutAfterMs = Math.round(cutAfter)
+      figures.apiCutExitMs = Math.round(exit.at - signalledAt)
       expect(exit).toMatchObject({ code: 0, signal: null })
       expect(exit.at - signalledAt).toBeLessThan(1_000 + 4_000)
       expect(api.logs.find((l) => l.msg === 'watchpost stopped')).toMatchObject({ requestsCut: 1 })
@@ -159,6 +166,7 @@ describe('graceful shutdown on SIGTERM (real processes)', () => {
       api.proc.kill('SIGINT')
       const exit = await api.exited
       expect(exit.code).toBe(1)
+      figures.secondSignalExitMs = Math.round(exit.at - secondAt)
       expect(exit.at - secondAt).toBeLessThan(2_000)
       expect(api.logs.map((l) => l.msg)).toContain('second signal: exiting without finishing the shutdown')
     })
@@ -199,6 +207,7 @@ describe('graceful shutdown on SIGTERM (real processes)', () => {
       worker.proc.kill('SIGTERM')
       const exit = await worker.exited
       expect(exit).toMatchObject({ code: 0, signal: null })
+      figures.workerFinishedJobExitMs = Math.round(exit.at - signalledAt)
       expect(exit.at - signalledAt).toBeLessThan(20_000)
       const order = worker.logs.filter((l) => l.uploadId === id || ['shutting down', 'watchpost stopped'].includes(l.msg)).map((l) => l.msg)
       expect(order).toEqual(['upload job started', 'shutting down', 'upload job finished', 'watchpost stopped'])
@@ -213,6 +222,7 @@ describe('graceful shutdown on SIGTERM (real processes)', () => {
       first.proc.kill('SIGTERM')
       const exit = await first.exited
       expect(exit).toMatchObject({ code: 0, signal: null })
+      figures.workerHandedBackExitMs = Math.round(exit.at - signalledAt)
       expect(exit.at - signalledAt).toBeLessThan(5_000)
       expect(first.logs.map((l) => l.msg)).toContain('upload job handed back to the queue: the worker is shutting down')
       expect(first.logs.find((l) => l.msg === 'watchpost stopped')).toMatchObject({ jobsHandedBack: true })
@@ -224,10 +234,12 @@ describe('graceful shutdown on SIGTERM (real processes)', () => {
       expect(await uploadRow(id)).toMatchObject({ status: 'QUEUED', stored: 0 })
 
       const second = await start('worker')
+      const secondStarted = performance.now()
       const done = await waitFor(async () => {
         const row = await uploadRow(id)
         return row.status === 'QUEUED' || row.status === 'RUNNING' ? undefined : row
       }, 60_000, 'the handed-back upload to finish')
+      figures.handedBackJobDoneAfterSecondWorkerMs = Math.round(performance.now() - secondStarted)
       expect(done).toMatchObject({ status: 'SUCCEEDED', event_count: EVENTS, process_events: EVENTS, stored: EVENTS })
       expect(second.logs.find((l) => l.msg === 'upload job finished')).toMatchObject({ uploadId: id, attempt: 1 })
     })

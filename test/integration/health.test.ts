@@ -5,6 +5,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config.js'
 import { READY_CHECK_TIMEOUT_MS } from '../../src/http/health-route.js'
 import { startService, type RunningService } from '../../src/service.js'
+import { recordFigures } from '../helpers/reliability-bed.js'
 import { createTestDatabase } from '../helpers/test-database.js'
 import { TEST_REDIS_URL } from '../helpers/test-env.js'
 
@@ -52,11 +53,14 @@ async function probe(url: string, path: '/healthz' | '/readyz') {
 
 describe('/healthz and /readyz', () => {
   const cleanups: (() => Promise<unknown>)[] = []
+  /** How long /readyz took to answer in each case, for RELIABILITY.md. */
+  const figures: Record<string, number> = {}
   afterEach(async () => {
     for (const c of cleanups.splice(0).reverse()) await c()
   })
   afterAll(async () => {
     for (const c of cleanups.splice(0).reverse()) await c()
+    recordFigures('health', figures)
   })
 
   async function api(env: Record<string, string>): Promise<RunningService> {
@@ -75,7 +79,9 @@ describe('/healthz and /readyz', () => {
     const db = await database()
     const svc = await api({ DATABASE_URL: db.url })
     expect(await probe(svc.url!, '/healthz')).toMatchObject({ status: 200, body: { status: 'ok' } })
-    expect(await probe(svc.url!, '/readyz')).toMatchObject({ status: 200, body: { status: 'ready', checks: { postgres: 'ok', migrations: 'ok', redis: 'ok' } } })
+    const ready = await probe(svc.url!, '/readyz')
+    figures.readyMs = Math.round(ready.ms)
+    expect(ready).toMatchObject({ status: 200, body: { status: 'ready', checks: { postgres: 'ok', migrations: 'ok', redis: 'ok' } } })
   })
 
   it('not ready while a migration this code ships with is not applied, naming it', async () => {
@@ -96,6 +102,7 @@ describe('/healthz and /readyz', () => {
     const ready = await probe(svc.url!, '/readyz')
     expect(ready.status).toBe(503)
     expect(ready.body.checks).toMatchObject({ postgres: 'ok', migrations: 'ok', redis: expect.stringMatching(/^unreachable: /) })
+    figures.redisRefusedMs = Math.round(ready.ms)
     expect(ready.ms).toBeLessThan(READY_CHECK_TIMEOUT_MS + 1_000)
     expect((await probe(svc.url!, '/healthz')).status).toBe(200)
   })
@@ -119,6 +126,7 @@ describe('/healthz and /readyz', () => {
       body: { checks: { postgres: `unreachable: no answer within ${READY_CHECK_TIMEOUT_MS} ms`, migrations: 'unknown', redis: `unreachable: no answer within ${READY_CHECK_TIMEOUT_MS} ms` } },
     })
     expect(ready.ms).toBeLessThan(READY_CHECK_TIMEOUT_MS + 1_000)
+    figures.bothSilentMs = Math.round(ready.ms)
     const alive = await probe(svc.url!, '/healthz')
     expect(alive.status).toBe(200)
     expect(alive.ms).toBeLessThan(500)

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { formatReport, runLoad, type LoadReport } from '../load/load-run.js'
 import { SHORT_SIZES } from '../load/upload-mix.js'
+import { recordFigures } from '../helpers/reliability-bed.js'
 import { createTestDatabase } from '../helpers/test-database.js'
 
 /**
@@ -18,6 +19,7 @@ describe('load (short form)', () => {
     db = await createTestDatabase()
     report = await runLoad({ databaseUrl: db.url, durationMs: 6_000, tenants: 3, uploaders: 20, readers: 50, sizes: SHORT_SIZES, drainTimeoutMs: 60_000 })
     process.stdout.write(`\n${formatReport(report)}\n`)
+    recordFigures('load-short', { ...report, report: formatReport(report) })
   }, 180_000)
   afterAll(async () => {
     await db?.drop()
