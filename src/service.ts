@@ -81,7 +81,7 @@ export async function startService(config: Config, log: Logger, roles: { api: bo
     await apollo.start()
     stopApollo = () => apollo.stop()
     limiter = createRedisRateLimiter({ redisUrl: config.redisUrl, prefix: config.queuePrefix, log })
-    const queues = [uploadQueue, scanQueue, maintenanceQueue!]
+    const queues = [uploadQueue, scanQueue, webhookQueue, maintenanceQueue!]
     registerQueueGauges(metrics, { queues, pool, tenantLimit: config.metricsTenantLimit })
     const app = createApp(deps, apollo, log, limiter, { metrics, queues })
     routes = describeRoutes(app)

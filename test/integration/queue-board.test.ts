@@ -70,7 +70,7 @@ describe('queue board', () => {
     const res = await board('/api/queues?activeQueue=uploads&status=prioritized&page=1', { headers: OPERATOR })
     expect(res.status).toBe(200)
     const body = (await res.json()) as { queues: { name: string; readOnlyMode: boolean; counts: Record<string, number>; jobs: { id: string; data: unknown }[] }[] }
-    expect(body.queues.map((q) => q.name).sort()).toEqual(['maintenance', 'scans', 'uploads'])
+    expect(body.queues.map((q) => q.name).sort()).toEqual(['maintenance', 'scans', 'uploads', 'webhooks'])
     const uploads = body.queues.find((q) => q.name === 'uploads')!
     expect(uploads.readOnlyMode).toBe(false)
     expect(uploads.counts.prioritized).toBe(1)
@@ -100,7 +100,7 @@ describe('queue board', () => {
     const list = await fetch(`${readOnly.url}/admin/queues/api/queues`, { headers })
     expect(list.status).toBe(200)
     const queues = ((await list.json()) as { queues: { name: string; readOnlyMode: boolean }[] }).queues
-    expect(queues.map((q) => q.readOnlyMode)).toEqual([true, true, true])
+    expect(queues.map((q) => q.readOnlyMode)).toEqual([true, true, true, true])
     const pause = await fetch(`${readOnly.url}/admin/queues/api/queues/uploads/pause`, { method: 'PUT', headers })
     expect(pause.status).toBe(405)
     expect((await fetch(`${readOnly.url}/admin/queues/api/queues/uploads/clean/completed`, { method: 'PUT', headers })).status).toBe(405)
