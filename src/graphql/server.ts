@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs'
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server'
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled'
 import { ApolloArmor } from '@escape.tech/graphql-armor'
 import GraphQLUpload from 'graphql-upload/GraphQLUpload.mjs'
 import type { Logger } from 'pino'
 import { auditPlugin } from './audit-plugin.js'
 import { formatError } from './format-error.js'
+import { introspectionPolicy } from './introspection-policy.js'
 import { telemetryPlugin } from './telemetry-plugin.js'
 import type { Metrics } from '../metrics/metrics.js'
 import type { RequestContext } from './context.js'
@@ -76,14 +78,17 @@ export function createApolloServer(opts: { production: boolean; log: Logger; met
     typeDefs,
     resolvers,
     // armor's typings resolve Apollo's CJS declarations; the plugins are the same objects at run time.
-    plugins: [...(limits.plugins as unknown as ApolloServerPlugin<RequestContext>[]), auditPlugin(opts.log), telemetryPlugin(opts.log, opts.metrics ?? null)],
+    // Apollo's landing page loads Apollo Sandbox from a CDN: browsers get Watchpost's own GraphiQL
+    // instead (src/http/graphql-console), served before requests reach Apollo.
+    plugins: [...(limits.plugins as unknown as ApolloServerPlugin<RequestContext>[]), ApolloServerPluginLandingPageDisabled(), introspectionPolicy(opts.production), auditPlugin(opts.log), telemetryPlugin(opts.log, opts.metrics ?? null)],
     validationRules: limits.validationRules,
     parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
     allowBatchedHttpRequests: false,
     // The service stops on SIGTERM itself, draining requests first (src/service.ts); Apollo's own
     // handler would stop it mid-request and re-raise the signal, killing the process.
     stopOnTerminationSignals: false,
-    introspection: !opts.production,
+    // Open to every caller here; in production introspectionPolicy asks for a credential.
+    introspection: true,
     includeStacktraceInErrorResponses: false,
     formatError: (formatted, error) => formatError(formatted, error, (err) => opts.log.error({ err }, 'unexpected error in a GraphQL operation')),
   })

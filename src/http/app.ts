@@ -11,6 +11,7 @@ import { principalOfRequest } from './caller.js'
 import type { RateLimiter } from '../rate-limit/redis-rate-limiter.js'
 import { httpStatusOf, sendGraphQLError } from './error-response.js'
 import { exportsRouter } from './exports-route.js'
+import { graphqlConsoleRouter } from './graphql-console/console-route.js'
 import { graphqlUploads } from './graphql-uploads.js'
 import { healthRouter } from './health-route.js'
 import type { Metrics } from '../metrics/metrics.js'
@@ -33,8 +34,8 @@ export interface OperationsSurface {
 }
 
 /**
- * The HTTP surface: /graphql (Apollo, with multipart uploads), /v1/uploads, /v1/exports, /healthz,
- * /readyz, and for operators /metrics and the queue board.
+ * The HTTP surface: /graphql (Apollo, with multipart uploads; GraphiQL for browsers), /v1/uploads,
+ * /v1/exports, /healthz, /readyz, and for operators /metrics and the queue board.
  */
 export function createApp(deps: AppDeps, apollo: ApolloServer<RequestContext>, log: Logger, limiter: RateLimiter, operations: OperationsSurface): express.Express {
   const app = express()
@@ -50,6 +51,8 @@ export function createApp(deps: AppDeps, apollo: ApolloServer<RequestContext>, l
   app.use(uploadsRouter(deps, log))
   app.use('/v1/exports', rateLimit(deps, limiter, 'rest', log))
   app.use(exportsRouter(deps, log))
+  // Before Apollo: a browser's GET of /graphql gets the console; everything else goes on to Apollo.
+  app.use(graphqlConsoleRouter())
   app.use(
     '/graphql',
     // Before the body parsers: a refused request is never read.

@@ -19,6 +19,8 @@ type HttpCase =
   | { kind: 'own'; request: () => { method: string; path: string } }
   /** Serves no tenant data; `check` asserts what it does answer. */
   | { kind: 'public'; request: () => { method: string; path: string } }
+  /** The same bytes for every caller, key or none (the GraphQL console's page and bundles); no tenant data. */
+  | { kind: 'static'; request: () => { method: string; path: string; accept: string } }
   /** For the operator only (ids, counts, tenant names; never a tenant's content): tenant keys get 403, no credential 401. */
   | { kind: 'operator'; request: () => { method: string; path: string } }
   /** Covered elsewhere, with the reason. */
@@ -30,6 +32,8 @@ const CASES: Record<string, HttpCase> = {
   'GET /v1/uploads/:id': { kind: 'tenant', request: (i) => ({ method: 'GET', path: `/v1/uploads/${i.upload}` }) },
   // Creates an upload of the caller's own tenant; there is no id of another tenant to aim at.
   'POST /v1/uploads': { kind: 'elsewhere', reason: 'creates the caller’s own upload; checked below to land in tenant B only' },
+  'GET /graphql': { kind: 'static', request: () => ({ method: 'GET', path: '/graphql', accept: 'text/html' }) },
+  'GET /assets/graphql-console/:file': { kind: 'static', request: () => ({ method: 'GET', path: '/assets/graphql-console/console.js', accept: '*/*' }) },
   'ALL /graphql': { kind: 'elsewhere', reason: 'every GraphQL operation has its case in tenant-isolation-matrix.test.ts' },
   'ALL /v1/uploads': { kind: 'elsewhere', reason: 'middleware in front of the /v1/uploads routes (rate limits); the routes have their cases' },
   'GET /v1/exports/detections': { kind: 'tenant', request: (i) => ({ method: 'GET', path: `/v1/exports/detections?format=csv&ruleId=${i.rule}` }) },
@@ -102,6 +106,20 @@ describe('tenant isolation matrix for HTTP endpoints (generated from the router)
     expect(res.status).toBe(200)
     expect(res.text).not.toContain(a.upload)
     expect(Object.keys(JSON.parse(res.text)).sort()).toEqual(expect.arrayContaining(['status']))
+  })
+
+  it.each(Object.entries(CASES).filter(([, c]) => c.kind === 'static'))('%s: the same answer with either tenant’s key or none, holding no tenant data', async (_route, c) => {
+    if (c.kind !== 'static') return
+    const r = c.request()
+    const answers = await Promise.all(
+      [keyA, keyB, null].map(async (key) => {
+        const res = await fetch(`${svc.url}${r.path}`, { method: r.method, headers: { accept: r.accept, ...(key ? { authorization: `Bearer ${key}` } : {}) } })
+        return { status: res.status, text: await res.text() }
+      }),
+    )
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200])
+    expect(new Set(answers.map((a) => a.text)).size).toBe(1)
+    for (const leak of [...Object.values(a), 'Windows Ngrok Reverse Proxy Usage', 'WS-DEV04']) expect(answers[0]!.text).not.toContain(leak)
   })
 
   it.each(Object.entries(CASES).filter(([, c]) => c.kind === 'operator'))('%s: refuses tenant keys (403) and anonymous callers (401); the operator’s answer holds no tenant content', async (_route, c) => {
