@@ -55,7 +55,10 @@ export async function buildConsole(outDir = CONSOLE_BUILD_DIR): Promise<{ built:
     }
     await writeFile(join(staging, STAMP), stamp)
     await rm(outDir, { recursive: true, force: true })
-    await rename(staging, outDir)
+    await rename(staging, outDir).catch(async (err: unknown) => {
+      // Another `npm run generate` in the same checkout swapped in its build first: the same one.
+      if ((await readFile(join(outDir, STAMP), 'utf8').catch(() => '')) !== stamp) throw err
+    })
   } finally {
     await rm(staging, { recursive: true, force: true })
   }
@@ -66,7 +69,7 @@ export async function buildConsole(outDir = CONSOLE_BUILD_DIR): Promise<{ built:
 async function inputsDigest(): Promise<string> {
   const hash = createHash('sha256')
   const inputs = [fileURLToPath(import.meta.url), join(HERE, 'console-files.ts'), join(ROOT, 'package-lock.json'), ...(await readdir(BROWSER_DIR)).sort().map((f) => join(BROWSER_DIR, f))]
-  for (const file of inputs) hash.update(file.slice(ROOT.length)).update(await readFile(file).catch(() => `missing ${Math.random()}`))
+  for (const file of inputs) hash.update(file.slice(ROOT.length)).update(await readFile(file).catch(() => 'missing'))
   return hash.digest('hex')
 }
 
