@@ -109,8 +109,11 @@ export async function startService(config: Config, log: Logger, roles: { api: bo
     relay = outbox
     worker.on('completed', () => outbox.wake())
     scanWorker.on('completed', () => outbox.wake())
-    // The schedules in Postgres are the truth: Redis gets exactly their job schedulers back.
-    await syncScanSchedulers(scanQueue, await withSystemScope(() => allScanSchedules(pool)))
+    // The schedules in Postgres are the truth: Redis gets exactly their job schedulers back. Not
+    // fatal: without Postgres now, the reconciler restores them once it answers (scanSchedulers).
+    await withSystemScope(() => allScanSchedules(pool))
+      .then((schedules) => syncScanSchedulers(scanQueue, schedules))
+      .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'scan schedules not synchronised at start; the reconciler will restore them'))
     maintenance = await startMaintenance({ pool, redisUrl: config.redisUrl, prefix: config.queuePrefix, retentionSweepIntervalMs: config.retentionSweepIntervalMs, log, metrics })
     // Postgres is the truth: unfinished work that Redis has no job for is enqueued again.
     reconciler = startReconciler({ work: unfinishedWork(pool, { uploads: uploadQueue, scans: scanQueue, webhookDeliveries: webhookQueue }), recurring: [...maintenance.recurring, scanSchedulers(pool, scanQueue)], intervalMs: config.reconcileIntervalMs, log })

@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { measureEndToEnd } from './end-to-end-throughput.js'
 import { measureGraphQLLatency } from './graphql-latency.js'
@@ -97,4 +98,7 @@ notes.push(
 notes.push('targets of 0% mark figures reported without a target')
 
 process.stdout.write(markdownTable(rows) + '\n')
-await writeResults(new URL('./RESULTS.md', import.meta.url), rows, notes)
+// A quick run's figures mean nothing: they go to test/artifacts (ignored by git), never over RESULTS.md.
+const resultsFile = quick ? new URL('../artifacts/bench-quick.md', import.meta.url) : new URL('./RESULTS.md', import.meta.url)
+await mkdir(new URL('.', resultsFile), { recursive: true })
+await writeResults(resultsFile, rows, notes)
