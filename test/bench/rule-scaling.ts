@@ -63,7 +63,7 @@ export interface RuleScalingResult {
 }
 
 const REPO_ROOT = new URL('../../', import.meta.url)
-const DEFAULT_CORPUS = new URL('../shared/datasets/escu-endpoint-processes/', REPO_ROOT)
+export const DEFAULT_CORPUS = new URL('../shared/datasets/escu-endpoint-processes/', REPO_ROOT)
 
 /** Runs the benchmark and returns its figures; throws when the corpus folder is missing. */
 export function measureRuleScaling(opts: RuleScalingOptions = {}): RuleScalingResult {
