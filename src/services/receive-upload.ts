@@ -5,6 +5,7 @@ import { enqueueUpload } from '../queue/queues.js'
 import { tenantUploadLimit } from '../store/tenant-limits.js'
 import { receiveUpload } from '../store/uploads.js'
 import { reportingUploadLimit } from './upload-limit-error.js'
+import { settledWithin } from '../runtime/settled-within.js'
 
 /**
  * The one way logs enter Watchpost (GraphQL multipart and POST /v1/uploads): store every byte in
@@ -55,13 +56,3 @@ export async function acceptUpload(
   return received.id
 }
 
-/** Waits for `promise` to settle, at most `ms`; its outcome is not needed (see acceptUpload). */
-function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined
-  const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))
-  const settled = promise.then(
-    () => undefined,
-    () => undefined,
-  )
-  return Promise.race([settled, deadline]).finally(() => clearTimeout(timer))
-}

@@ -6,6 +6,7 @@ import { attemptDelivery, deliverySettings } from '../../webhooks/deliver-webhoo
 import { checkWebhookUrl } from '../../webhooks/destination-url.js'
 import { generateWebhookSecret, sealWebhookSecret } from '../../webhooks/webhook-secret.js'
 import { requireTenant, type RequestContext } from '../context.js'
+import { settledWithin } from '../../runtime/settled-within.js'
 
 /**
  * Webhooks (src/webhooks, src/store/webhooks.ts): tenant settings, so admin keys only. A secret
@@ -29,17 +30,6 @@ function newSecret(ctx: RequestContext): { secret: string; sealed: string } {
 
 /** How long redeliverWebhookDelivery waits for Redis to take the job (see there). */
 const ENQUEUE_WAIT_MS = 3_000
-
-/** Waits for `promise` to settle, at most `ms`; its outcome is not needed. */
-function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined
-  const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))
-  const settled = promise.then(
-    () => undefined,
-    () => undefined,
-  )
-  return Promise.race([settled, deadline]).finally(() => clearTimeout(timer))
-}
 
 /** A delivery as the API shows it: the body as JSON. */
 const deliveryNode = (d: DeliveryRecord) => ({ ...d, payload: JSON.parse(d.body) as unknown })
