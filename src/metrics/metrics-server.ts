@@ -8,7 +8,7 @@ import { requireCredential } from '../http/operator-credential.js'
 import { metricsText, type Metrics } from './metrics.js'
 
 /**
- * The METRICS_PORT listener: GET /metrics and nothing else, in every process role — a worker
+ * The METRICS_PORT listener: GET /metrics (and /healthz, the process's liveness) and nothing else, in every process role — a worker
  * process has no other HTTP surface, so this is how Prometheus scrapes it. It asks for METRICS_TOKEN
  * or the operator credential unless METRICS_AUTH=none (for an interface only the scraper reaches).
  */
@@ -29,7 +29,9 @@ export async function startMetricsServer(deps: AppDeps, metrics: Metrics, log: L
   })
   async function answer(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]
-    if (path !== '/metrics') return void res.writeHead(404, { 'content-type': 'text/plain' }).end('only /metrics is served here\n')
+    // Liveness for orchestrators, also of worker processes, which serve nothing else: no data, no credential.
+    if (path === '/healthz') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}')
+    if (path !== '/metrics') return void res.writeHead(404, { 'content-type': 'text/plain' }).end('only /metrics and /healthz are served here\n')
     if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end()
     if (config.metricsPortAuth === 'token') {
       try {

@@ -149,6 +149,10 @@ describe('metrics of the API and its worker in one process', () => {
     expect((await fetch(url)).status).toBe(401)
     expect((await fetch(url, { headers: { authorization: `Bearer ${key}` } })).status).toBe(403)
     expect((await fetch(url.replace('/metrics', '/graphql'), { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).status).toBe(404)
+    // Liveness of the process (a worker's only HTTP surface), without a credential and without data.
+    const live = await fetch(url.replace('/metrics', '/healthz'))
+    expect(live.status).toBe(200)
+    expect(await live.json()).toEqual({ status: 'ok' })
   })
 })
 
