@@ -29,12 +29,26 @@ export { UPLOAD_LOCK_CLASS }
 export interface ProcessUploadDeps {
   pool: pg.Pool
   prisma: PrismaClient
-  /** Called with the bytes read so far (for progress); defaults to a periodic UPDATE. */
+  /** How often the bytes and events read so far are written to the upload row (default 1 s). */
   progressIntervalMs?: number
+  /**
+   * Told the figures each time they have been written (and once when the run starts), for live
+   * updates (src/live); called outside the job's transaction, never awaited.
+   */
+  onProgress?: (report: ProgressReport) => void
   /** Caps on gzip uploads (MAX_DECOMPRESSED_BYTES, MAX_GZIP_RATIO); the reader's defaults otherwise. */
   gzipLimits?: GzipLimits
   /** Aborted when the worker shuts down: reading stops at the next batch and the transaction rolls back. */
   signal?: AbortSignal
+}
+
+/** What the worker wrote of a running upload's progress (see src/services/upload-progress.ts). */
+export interface ProgressReport {
+  bytesProcessed: number
+  eventsProcessed: number
+  startedAt: Date
+  /** When the figures were written. */
+  at: Date
 }
 
 export type GzipLimits = Pick<ReadOptions, 'maxDecompressedBytes' | 'maxDecompressionRatio'>
@@ -61,15 +75,21 @@ export interface ProcessUploadResult {
   detectionRows: number
   /** The upload's size as received (0 when it was already done). */
   sizeBytes: number
+  /** New detections (not suppressed) this run created; committed once processUpload returns. */
+  createdDetectionIds: string[]
 }
 
 export async function processUpload(deps: ProcessUploadDeps, uploadId: string, tenantId: string): Promise<ProcessUploadResult> {
   const { pool } = deps
-  const marked = await pool.query(
-    `UPDATE uploads SET status = 'RUNNING', attempts = attempts + 1, started_at = now(), failure_reason = NULL
-     WHERE id = $1 AND tenant_id = $2 AND status NOT IN ('SUCCEEDED', 'SUCCEEDED_WITH_ERRORS')`,
+  // Each attempt's progress starts from nothing: its rates are over this attempt alone.
+  const marked = await pool.query<{ started_at: Date }>(
+    `UPDATE uploads SET status = 'RUNNING', attempts = attempts + 1, started_at = now(), failure_reason = NULL,
+       bytes_processed = 0, events_processed = 0, progress_at = NULL
+     WHERE id = $1 AND tenant_id = $2 AND status NOT IN ('SUCCEEDED', 'SUCCEEDED_WITH_ERRORS') RETURNING started_at`,
     [uploadId, tenantId],
   )
+  const startedAt = marked.rows[0]?.started_at
+  if (startedAt) deps.onProgress?.({ bytesProcessed: 0, eventsProcessed: 0, startedAt, at: startedAt })
   return withTransaction(pool, async (client) => {
     // An advisory lock, not a row lock: the upload row must stay writable for progress updates.
     await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [UPLOAD_LOCK_CLASS, uploadId])
@@ -80,7 +100,7 @@ export async function processUpload(deps: ProcessUploadDeps, uploadId: string, t
     const upload = rows[0]
     if (!upload) throw new UnrecoverableError(`upload ${uploadId} does not exist for tenant ${tenantId}`)
     if (FINISHED.has(upload.status) || marked.rowCount === 0) {
-      return { status: 'ALREADY_DONE', outcome: upload.status as UploadOutcome, stats: newIngestStats(), detectionRows: 0, sizeBytes: 0 }
+      return { status: 'ALREADY_DONE', outcome: upload.status as UploadOutcome, stats: newIngestStats(), detectionRows: 0, sizeBytes: 0, createdDetectionIds: [] }
     }
     // Re-running over no bytes would replace the upload's results with nothing (src/store/retention.ts).
     if (upload.raw_purged_at) throw new UnrecoverableError(`the raw bytes of upload ${uploadId} were purged by the tenant's retention period; it cannot be processed again`)
@@ -105,7 +125,7 @@ export async function processUpload(deps: ProcessUploadDeps, uploadId: string, t
         JSON.stringify(stats.skippedByKind ?? {}), stored.duplicates, stored.firstEventTime, stored.lastEventTime, JSON.stringify(written.overflow),
       ],
     )
-    return { status: 'SUCCEEDED', outcome: outcome.status, stats, detectionRows, sizeBytes: Number(upload.size_bytes) }
+    return { status: 'SUCCEEDED', outcome: outcome.status, stats, detectionRows, sizeBytes: Number(upload.size_bytes), createdDetectionIds: written.created }
   })
 }
 
@@ -128,7 +148,7 @@ async function ingestAndDetect(
   const tenantRuleOf = new Map(rules.map((r) => [r.compiled, r]))
   const stats = newIngestStats()
   const crowdstrikeHosts = await loadCrowdstrikeHosts(client, job.tenantId)
-  const progress = trackProgress(deps.pool, job.uploadId, deps.progressIntervalMs ?? 1_000)
+  const progress = trackProgress(deps.pool, job.uploadId, { intervalMs: deps.progressIntervalMs ?? 1_000, events: () => stats.events, onProgress: deps.onProgress })
   async function* events(): AsyncGenerator<StoredEvent[]> {
     for await (const batch of readEventBatches(progress.count(governed(readUploadChunks(deps.pool, job.uploadId))), { format: job.format, crowdstrikeHosts, ...deps.gzipLimits })) {
       deps.signal?.throwIfAborted()
@@ -182,15 +202,29 @@ export async function markUploadFailed(pool: pg.Pool, uploadId: string, reason: 
   ])
 }
 
-/** Counts bytes as they stream past and writes the figure outside the job's transaction. */
-function trackProgress(pool: pg.Pool, uploadId: string, intervalMs: number) {
+/**
+ * Counts bytes as they stream past and, on a timer, writes them with the events read so far outside
+ * the job's transaction: one small UPDATE per interval whatever the upload's size, none while
+ * nothing moved. A write that fails is skipped (the next one catches up); only a RUNNING upload is
+ * written, so a late write cannot touch a finished one.
+ */
+function trackProgress(pool: pg.Pool, uploadId: string, opts: { intervalMs: number; events: () => number; onProgress?: (report: ProgressReport) => void }) {
   let bytes = 0
   let written = 0
   const timer = setInterval(() => {
     if (bytes === written) return
     written = bytes
-    pool.query('UPDATE uploads SET bytes_processed = $2 WHERE id = $1', [uploadId, bytes]).catch(() => {})
-  }, intervalMs)
+    const report = { bytesProcessed: bytes, eventsProcessed: opts.events() }
+    pool
+      .query<{ started_at: Date; progress_at: Date }>(
+        `UPDATE uploads SET bytes_processed = $2, events_processed = $3, progress_at = clock_timestamp() WHERE id = $1 AND status = 'RUNNING' RETURNING started_at, progress_at`,
+        [uploadId, report.bytesProcessed, report.eventsProcessed],
+      )
+      .then(({ rows }) => {
+        if (rows[0]) opts.onProgress?.({ ...report, startedAt: rows[0].started_at, at: rows[0].progress_at })
+      })
+      .catch(() => {})
+  }, opts.intervalMs)
   timer.unref()
   return {
     async *count(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {

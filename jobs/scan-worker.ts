@@ -6,8 +6,9 @@ import { withTenantScope } from '../src/db/db-scope.js'
 import { countScan, instrumentWorker } from '../src/metrics/job-metrics.js'
 import type { Metrics } from '../src/metrics/metrics.js'
 import { RUN_SCAN, SCAN_QUEUE, SCHEDULED_SCAN, type RunScanJob, type ScanJob, type ScheduledScanJob } from '../src/queue/scan-queue.js'
+import type { LivePublisher } from '../src/live/live-publisher.js'
 import { redisConnection } from '../src/queue/queues.js'
-import { executeScan, markScanFailed } from '../src/scans/execute-scan.js'
+import { executeScan, markScanFailed, type ScanDeps } from '../src/scans/execute-scan.js'
 import { runScheduledScan } from '../src/scans/scheduled-run.js'
 
 export interface ScanWorkerOptions {
@@ -19,14 +20,17 @@ export interface ScanWorkerOptions {
   log: Logger
   /** Counts jobs, events examined and detection rows (src/metrics); none when left out. */
   metrics?: Metrics
+  /** Announces new detections to subscribers (src/live); none when left out. */
+  live?: LivePublisher
 }
 
 /** The BullMQ worker for scans over stored events: manual scans, rescans and scheduled runs. */
 export function startScanWorker(opts: ScanWorkerOptions): Worker<ScanJob> {
-  const deps = { pool: opts.pool, prisma: opts.prisma }
   const worker = new Worker<ScanJob>(
     SCAN_QUEUE,
     async (job) => {
+      const live = opts.live
+      const deps: ScanDeps = { pool: opts.pool, prisma: opts.prisma, onDetectionsCreated: live ? (ids) => live.publish(job.data.tenantId, { type: 'detections-created', ids }) : undefined }
       const log = opts.log.child({ queue: SCAN_QUEUE, jobId: job.id, job: job.name, tenantId: job.data.tenantId, attempt: job.attemptsMade + 1 })
       // Row-level security: a scan sees its own tenant's rows only.
       return withTenantScope(job.data.tenantId, async () => {

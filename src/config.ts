@@ -31,6 +31,11 @@ const schema = z.object({
    * takes its jobs over once the lock has run out: within about two of these.
    */
   WORKER_LOCK_DURATION_MS: z.coerce.number().int().min(1_000).default(30_000),
+  /**
+   * How often a running upload job writes its progress (bytes and events read) and announces it
+   * to subscribers: one small UPDATE and one Redis PUBLISH per interval and running upload.
+   */
+  UPLOAD_PROGRESS_INTERVAL_MS: z.coerce.number().int().min(100).max(60_000).default(1_000),
   /** How often each worker process re-enqueues the work Postgres says is unfinished but Redis has no job for. */
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(60_000),
   /** How often the worker processes purge data older than each tenant's retention period. */
@@ -98,6 +103,7 @@ export type Config = Readonly<{
   queuePrefix: string
   workerConcurrency: number
   workerLockDurationMs: number
+  uploadProgressIntervalMs: number
   reconcileIntervalMs: number
   retentionSweepIntervalMs: number
   shutdownGraceMs: number
@@ -156,6 +162,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     queuePrefix: c.QUEUE_PREFIX,
     workerConcurrency: c.WORKER_CONCURRENCY,
     workerLockDurationMs: c.WORKER_LOCK_DURATION_MS,
+    uploadProgressIntervalMs: c.UPLOAD_PROGRESS_INTERVAL_MS,
     reconcileIntervalMs: c.RECONCILE_INTERVAL_MS,
     retentionSweepIntervalMs: c.RETENTION_SWEEP_INTERVAL_MS,
     shutdownGraceMs: c.SHUTDOWN_GRACE_MS,

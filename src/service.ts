@@ -62,6 +62,11 @@ export async function startService(config: Config, log: Logger, roles: { api: bo
   registerPoolGauges(metrics, pool)
   // The API shows every queue (metrics, board); a worker opens the maintenance queue itself.
   const maintenanceQueue = roles.api ? createMaintenanceQueue(config.redisUrl, config.queuePrefix) : null
+  // Without a listener, a lost Redis connection prints raw stack traces; the reconciler and the
+  // routes' bounded waits handle the outage itself.
+  for (const queue of [uploadQueue, scanQueue, webhookQueue, maintenanceQueue]) {
+    queue?.on('error', (err: Error) => log.warn({ queue: queue.name, err: err.message }, 'queue connection error'))
+  }
   let metricsServer: MetricsServer | null = null
   let server: http.Server | null = null
   let drain: HttpDrain | null = null

@@ -2,10 +2,12 @@ import { readFileSync } from 'node:fs'
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server'
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled'
 import { ApolloArmor } from '@escape.tech/graphql-armor'
+import { makeExecutableSchema } from '@graphql-tools/schema'
 import GraphQLUpload from 'graphql-upload/GraphQLUpload.mjs'
 import type { Logger } from 'pino'
 import { auditPlugin } from './audit-plugin.js'
 import { formatError } from './format-error.js'
+import { refuseHttpSubscriptions } from './refuse-http-subscriptions.js'
 import { introspectionPolicy } from './introspection-policy.js'
 import { telemetryPlugin } from './telemetry-plugin.js'
 import type { Metrics } from '../metrics/metrics.js'
@@ -15,6 +17,7 @@ import { auditLogResolvers } from './resolvers/audit-log.js'
 import { detectionResolvers } from './resolvers/detections.js'
 import { drilldownResolvers } from './resolvers/drilldowns.js'
 import { hostResolvers } from './resolvers/hosts.js'
+import { liveResolvers } from './resolvers/live.js'
 import { mitreCoverageResolvers } from './resolvers/mitre-coverage.js'
 import { tenantResolvers } from './resolvers/tenants.js'
 import { ruleLabResolvers } from './resolvers/rule-lab.js'
@@ -49,7 +52,11 @@ export const resolvers = {
   RiskIncidentRule: riskIncidentResolvers.RiskIncidentRule,
   Scan: scanResolvers.Scan,
   ScanSchedule: scanResolvers.ScanSchedule,
+  Subscription: liveResolvers.Subscription,
 }
+
+/** One executable schema for both transports: Apollo over HTTP, graphql-ws for subscriptions. */
+export const executableSchema = makeExecutableSchema({ typeDefs, resolvers })
 
 /**
  * Query-shape limits (graphql-armor): no client may send a query deep, wide or costly enough to
@@ -58,7 +65,7 @@ export const resolvers = {
  */
 export const QUERY_LIMITS = { maxDepth: 10, maxAliases: 15, maxDirectives: 20, maxTokens: 2_000, maxCost: 20_000 } as const
 
-function armor(production: boolean) {
+export function armor(production: boolean) {
   return new ApolloArmor({
     maxDepth: { n: QUERY_LIMITS.maxDepth },
     maxAliases: { n: QUERY_LIMITS.maxAliases },
@@ -75,12 +82,11 @@ function armor(production: boolean) {
 export function createApolloServer(opts: { production: boolean; log: Logger; metrics?: Metrics }): ApolloServer<RequestContext> {
   const limits = armor(opts.production)
   return new ApolloServer<RequestContext>({
-    typeDefs,
-    resolvers,
+    schema: executableSchema,
     // armor's typings resolve Apollo's CJS declarations; the plugins are the same objects at run time.
     // Apollo's landing page loads Apollo Sandbox from a CDN: browsers get Watchpost's own GraphiQL
     // instead (src/http/graphql-console), served before requests reach Apollo.
-    plugins: [...(limits.plugins as unknown as ApolloServerPlugin<RequestContext>[]), ApolloServerPluginLandingPageDisabled(), introspectionPolicy(opts.production), auditPlugin(opts.log), telemetryPlugin(opts.log, opts.metrics ?? null)],
+    plugins: [...(limits.plugins as unknown as ApolloServerPlugin<RequestContext>[]), ApolloServerPluginLandingPageDisabled(), introspectionPolicy(opts.production), auditPlugin(opts.log), refuseHttpSubscriptions(), telemetryPlugin(opts.log, opts.metrics ?? null)],
     validationRules: limits.validationRules,
     parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
     allowBatchedHttpRequests: false,

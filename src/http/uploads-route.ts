@@ -5,6 +5,7 @@ import { principalOfRequest } from './caller.js'
 import { requestScope } from './request-scope.js'
 import { requireTenant, type AppDeps, type RequestContext } from '../graphql/context.js'
 import { acceptUpload, parseFormatName } from '../services/receive-upload.js'
+import { uploadProgressOf } from '../services/upload-progress.js'
 import { findUpload, type UploadRow } from '../store/uploads-query.js'
 import { recordHttpUpload } from './audit-upload.js'
 import { sendError } from './error-response.js'
@@ -30,6 +31,7 @@ export function uploadView(u: UploadRow) {
     errors: u.errors,
     failureReason: u.failureReason,
     detectionRows: u.detectionRows,
+    progress: uploadProgressOf(u, new Date()),
     createdAt: u.createdAt,
     startedAt: u.startedAt,
     finishedAt: u.finishedAt,

@@ -23,6 +23,8 @@ import { sameCoverage, uploadTargets, windowTargets, type ScanTarget } from './s
 export interface ScanDeps {
   pool: pg.Pool
   prisma: PrismaClient
+  /** Told the new (unsuppressed) detections of each transaction once it has committed (live updates). */
+  onDetectionsCreated?: (detectionIds: string[]) => void
 }
 
 /** A rule as the scan record keeps it: what ran, at which revision, or why it could not. */
@@ -107,7 +109,7 @@ async function scanRule(deps: ScanDeps, tenantId: string, scanId: string, rule: 
   if (targets.length === 0) return tally
   const rowsByUpload = await runGroupedQueryPerUpload(deps.pool, rule.compiled, { tenantId, coverage: coverageArrays(targets.map((t) => [t.uploadId, t.ranges])) })
   for (const target of targets) {
-    tally.rows += await withTransaction(deps.pool, async (client) => {
+    const written = await withTransaction(deps.pool, async (client): Promise<{ rows: number; created: string[] }> => {
       // The upload's lock: its own (re-)processing and other scans of it wait, and vice versa.
       await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [UPLOAD_LOCK_CLASS, target.uploadId])
       const { rows } = await client.query<{ attempts: number }>(
@@ -115,7 +117,7 @@ async function scanRule(deps: ScanDeps, tenantId: string, scanId: string, rule: 
         [target.uploadId],
       )
       // Re-processed (or deleted) since the targets were chosen: its own job evaluates it whole.
-      if (rows[0] === undefined || rows[0].attempts !== target.attempts) return 0
+      if (rows[0] === undefined || rows[0].attempts !== target.attempts) return { rows: 0, created: [] }
       let ranges = target.ranges
       let grouped = rowsByUpload.get(target.uploadId) ?? []
       const current = (await loadCoverage(client, rule.ruleId, [target.uploadId])).get(target.uploadId) ?? null
@@ -131,8 +133,10 @@ async function scanRule(deps: ScanDeps, tenantId: string, scanId: string, rule: 
       tally.suppressed += written.suppressed
       await writeCoverage(client, tenantId, rule.ruleId, target.uploadId, rule.revision, ranges)
       if (contributions.length > 0) await evaluateRiskIncidents(client, tenantId, { now: now(), objects: riskObjectsOf(contributions) })
-      return written.rows
+      return { rows: written.rows, created: written.created }
     })
+    tally.rows += written.rows
+    if (written.created.length > 0) deps.onDetectionsCreated?.(written.created)
   }
   return tally
 }

@@ -63,18 +63,18 @@ export function capNewDetections<R extends CandidateRow>(
  * Suppresses each new detection of a rule with suppression into the earliest unsuppressed
  * detection of the same rule with the same values of the suppression fields whose window (its
  * firstTime + the window) contains the new one's firstTime. New detections are taken in firstTime
- * order, so one of them can be the first of a later one. Returns how many were suppressed.
+ * order, so one of them can be the first of a later one. Returns the ids of those suppressed.
  */
 export async function suppressNewDetections(
   client: pg.ClientBase,
   tenantId: string,
   created: readonly { id: string; ruleId: string; fields: Record<string, string>; firstTime: number | null }[],
   alertingOf: (ruleId: string) => RuleAlerting,
-): Promise<number> {
+): Promise<string[]> {
   const candidates = created
     .filter((d) => d.firstTime !== null && alertingOf(d.ruleId).suppressBy.length > 0)
     .sort((a, b) => a.firstTime! - b.firstTime! || (a.id < b.id ? -1 : 1))
-  let suppressed = 0
+  const suppressed: string[] = []
   for (const d of candidates) {
     const { suppressBy, suppressWindowMs } = alertingOf(d.ruleId)
     const values = suppressBy.map((f) => d.fields[f] ?? null)
@@ -91,7 +91,7 @@ export async function suppressNewDetections(
        UPDATE detections d SET suppressed_into = first.id FROM first WHERE d.id = $3`,
       params,
     )
-    suppressed += rowCount ?? 0
+    if (rowCount) suppressed.push(d.id)
   }
   return suppressed
 }

@@ -78,6 +78,11 @@ export interface WriteResult {
   overflow: Record<string, number>
   /** New detections suppressed into an earlier one. */
   suppressed: number
+  /**
+   * The ids of the new detections that were not suppressed: what alerting announces. Known in the
+   * caller's transaction; announce them only after it commits.
+   */
+  created: string[]
 }
 
 /** Records the upload's grouped rows, applying each rule's cap and suppression to new detections. */
@@ -90,7 +95,7 @@ export async function writeContributions(
 ): Promise<WriteResult> {
   const by = options.by ?? `upload ${uploadId}`
   const alerting = options.alerting ?? (() => NO_ALERTING)
-  if (allRows.length === 0) return { rows: 0, overflow: {}, suppressed: 0 }
+  if (allRows.length === 0) return { rows: 0, overflow: {}, suppressed: 0, created: [] }
   const { rows: present } = await client.query<{ rule_id: string; group_key: string }>(
     `SELECT d.rule_id, d.group_key FROM detections d JOIN unnest($2::uuid[], $3::text[]) AS t(r, k) ON d.rule_id = t.r AND d.group_key = t.k WHERE d.tenant_id = $1`,
     [tenantId, allRows.map((r) => r.ruleId), allRows.map((r) => r.groupKey)],
@@ -98,7 +103,7 @@ export async function writeContributions(
   const existing = new Set(present.map((r) => `${r.rule_id}\u0000${r.group_key}`))
   const isExisting = (r: DetectionContributionInput): boolean => existing.has(`${r.ruleId}\u0000${r.groupKey}`)
   const { kept: rows, overflow } = capNewDetections(allRows, isExisting, alerting)
-  if (rows.length === 0) return { rows: 0, overflow, suppressed: 0 }
+  if (rows.length === 0) return { rows: 0, overflow, suppressed: 0, created: [] }
   await client.query(
     `INSERT INTO detections (tenant_id, rule_id, group_key, fields, rule_revision)
      SELECT $1, r, k, f, v FROM unnest($2::uuid[], $3::text[], $4::json[], $5::int[]) AS t(r, k, f, v)
@@ -129,10 +134,10 @@ export async function writeContributions(
   await recomputeDetections(client, detectionIds)
   await reopenClosedTruePositives(client, tenantId, by, new Map(ids.map((r) => [r.id, Number(r.count)])))
   const created = rows.flatMap((r, i) => (isExisting(r) ? [] : [{ id: detectionIds[i]!, ruleId: r.ruleId, fields: r.fields, firstTime: r.firstTime }]))
-  const suppressed = await suppressNewDetections(client, tenantId, created, alerting)
+  const suppressed = new Set(await suppressNewDetections(client, tenantId, created, alerting))
   // Webhooks: in this transaction, so the notification exists exactly when the detection does.
   await recordDetectionsCreated(client, tenantId, created.map((d) => d.id))
-  return { rows: rows.length, overflow, suppressed }
+  return { rows: rows.length, overflow, suppressed: suppressed.size, created: created.filter((d) => !suppressed.has(d.id)).map((d) => d.id) }
 }
 
 /**

@@ -5,6 +5,7 @@ import { readFixture, SEED_RULE_YAML } from '../helpers/fixtures.js'
 import { createTestTenant } from '../helpers/tenant.js'
 import { graphql, startTestService, type TestService } from '../helpers/test-service.js'
 import { uploadMultipart, waitForUpload } from '../helpers/uploads.js'
+import { subscribe, subscriptionClient } from '../helpers/subscriptions.js'
 
 // Tenant B, holding an admin key, aims every operation of the schema at tenant A's ids. It must
 // get NOT_FOUND (or null / an empty list) — never A's data, and never an answer that differs for
@@ -108,6 +109,15 @@ const CASES: Record<string, Case> = {
   deleteWebhook: { doc: (i) => `mutation { deleteWebhook(id: "${i.webhook}") }`, expect: 'NOT_FOUND' },
 }
 
+/**
+ * Subscriptions, over WebSocket. NOT_FOUND: B aims at A's id and must be refused exactly as for an
+ * id that exists nowhere. EVENTS_OF_A: B listens while A makes such events, and must receive none.
+ */
+const SUBSCRIPTION_CASES: Record<string, { doc: (ids: Ids) => string; expect: 'NOT_FOUND' | 'EVENTS_OF_A' }> = {
+  uploadProgress: { doc: (i) => `subscription { uploadProgress(id: "${i.upload}") { id status progress { bytesProcessed } } }`, expect: 'NOT_FOUND' },
+  detectionCreated: { doc: () => 'subscription { detectionCreated { id rule { id } fields } }', expect: 'EVENTS_OF_A' },
+}
+
 describe('tenant isolation matrix (generated from the schema)', () => {
   let svc: TestService
   let keyA: string
@@ -143,6 +153,8 @@ describe('tenant isolation matrix (generated from the schema)', () => {
     const schema = buildSchema(typeDefs)
     const operations = [schema.getQueryType(), schema.getMutationType()].flatMap((t) => Object.keys((t as GraphQLObjectType).getFields()))
     expect(operations.filter((op) => !(op in CASES)), 'operations without an isolation case').toEqual([])
+    const subscriptions = Object.keys(schema.getSubscriptionType()?.getFields() ?? {})
+    expect(subscriptions.filter((op) => !(op in SUBSCRIPTION_CASES)), 'subscriptions without an isolation case').toEqual([])
   })
 
   it.each(Object.entries(CASES))('%s: tenant B gets nothing of tenant A, and the same answer as for an id that exists nowhere', async (_op, c) => {
@@ -176,5 +188,32 @@ describe('tenant isolation matrix (generated from the schema)', () => {
   it('leaves tenant A’s rule exceptions intact after all of that', async () => {
     const res = await graphql<any>(svc.url, keyA, '{ ruleExceptions(includeExpired: true) { id comment expiresAt updatedBy rule { id } } }')
     expect(res.data.ruleExceptions).toEqual([{ id: a.exception, comment: 'a only', expiresAt: null, updatedBy: 'initial admin key', rule: { id: a.rule } }])
+  })
+  // Last: the detectionCreated case makes new detections of A's, which the checks above count.
+  it.each(Object.entries(SUBSCRIPTION_CASES))('subscription %s: tenant B receives nothing of tenant A', async (_op, c) => {
+    const client = subscriptionClient(svc.url, keyB)
+    try {
+      if (c.expect === 'NOT_FOUND') {
+        const outcome = (ids: Ids) => subscribe(client, c.doc(ids)).done.then((r) => JSON.stringify(r), (e: Error) => e.message)
+        const [onA, onNowhere] = [await outcome(a), await outcome(NOWHERE)]
+        expect(onA).toMatch(/NOT_FOUND/)
+        const normalise = (text: string, ids: Ids) => Object.values(ids).reduce((t, id, i) => t.replaceAll(id, `<id${i}>`), text)
+        expect(normalise(onA, a)).toBe(normalise(onNowhere, NOWHERE))
+        return
+      }
+      const listening = subscribe(client, c.doc(a))
+      await new Promise((r) => setTimeout(r, 300))
+      // New BY values (another host), so the upload creates new detections of A's.
+      const elsewhere = Buffer.from(readFixture('logs/sysmon/ngrok-synthetic.xml').toString('utf8').replaceAll('WS-DEV04', 'WS-ISO99').replace(/<EventRecordID>(\d+)</g, (_m, n: string) => `<EventRecordID>${Number(n) + 7_000_000}<`))
+      const upload = (await uploadMultipart(svc.url, keyA, 'elsewhere.xml', elsewhere)).data!.uploadLogs.id
+      await waitForUpload(svc.url, keyA, upload)
+      const created = await graphql<any>(svc.url, keyA, '{ detections(first: 200) { edges { node { fields } } } }')
+      expect(created.data.detections.edges.some((e: any) => e.node.fields.dest?.startsWith('WS-ISO99')), 'the upload created new detections of A').toBe(true)
+      await new Promise((r) => setTimeout(r, 500))
+      expect(listening.results).toEqual([])
+      listening.stop()
+    } finally {
+      await client.dispose()
+    }
   })
 })

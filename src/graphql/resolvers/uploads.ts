@@ -1,6 +1,7 @@
 import type { FileUpload } from 'graphql-upload/processRequest.mjs'
 import { NotFoundError } from '../../errors.js'
 import { acceptUpload, parseFormatName } from '../../services/receive-upload.js'
+import { uploadProgressOf } from '../../services/upload-progress.js'
 import { pageSize } from '../../store/cursor.js'
 import { findUpload, listUploads, type UploadRow } from '../../store/uploads-query.js'
 import { deleteUpload } from '../../store/uploads.js'
@@ -39,10 +40,6 @@ export const uploadResolvers = {
     skipped: (u: UploadRow) => u.skippedCount,
     skippedByKind: (u: UploadRow) => u.skippedByKind,
     errors: (u: UploadRow) => u.errors,
-    progress: (u: UploadRow) => {
-      const total = Number(u.sizeBytes)
-      const done = u.status === 'SUCCEEDED' || u.status === 'SUCCEEDED_WITH_ERRORS' ? total : Math.min(Number(u.bytesProcessed), total)
-      return { bytesProcessed: done, bytesTotal: total, fraction: total === 0 ? (u.finishedAt ? 1 : 0) : done / total }
-    },
+    progress: (u: UploadRow) => uploadProgressOf(u, new Date()),
   },
 }

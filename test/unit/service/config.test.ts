@@ -12,6 +12,7 @@ describe('loadConfig', () => {
       queuePrefix: 'watchpost',
       workerConcurrency: 2,
       workerLockDurationMs: 30_000,
+      uploadProgressIntervalMs: 1_000,
       reconcileIntervalMs: 60_000,
       retentionSweepIntervalMs: 3_600_000,
       shutdownGraceMs: 20_000,
@@ -71,6 +72,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ WORKER_LOCK_DURATION_MS: '5000', RECONCILE_INTERVAL_MS: '500' })).toMatchObject({ workerLockDurationMs: 5_000, reconcileIntervalMs: 500 })
     expect(() => loadConfig({ WORKER_LOCK_DURATION_MS: '999' })).toThrow(/WORKER_LOCK_DURATION_MS/)
     expect(() => loadConfig({ RECONCILE_INTERVAL_MS: '99' })).toThrow(/RECONCILE_INTERVAL_MS/)
+  })
+
+  it('reads how often a running upload reports its progress (100 ms to 60 s)', () => {
+    expect(loadConfig({ UPLOAD_PROGRESS_INTERVAL_MS: '250' }).uploadProgressIntervalMs).toBe(250)
+    expect(() => loadConfig({ UPLOAD_PROGRESS_INTERVAL_MS: '99' })).toThrow(/UPLOAD_PROGRESS_INTERVAL_MS/)
+    expect(() => loadConfig({ UPLOAD_PROGRESS_INTERVAL_MS: '60001' })).toThrow(/UPLOAD_PROGRESS_INTERVAL_MS/)
   })
 
   it('reads the shutdown grace period; 0 hands running jobs back at once', () => {
