@@ -12,6 +12,9 @@ import { createPool } from './db/pool.js'
 import { createPrisma } from './db/prisma.js'
 import type { AppDeps } from './graphql/context.js'
 import { drainable, type HttpDrain } from './http/http-drain.js'
+import type { GraphQLWebSocket } from './http/graphql-websocket.js'
+import type { LiveHub } from './live/live-hub.js'
+import { createLivePublisher, type LivePublisher } from './live/live-publisher.js'
 import { closeWorker } from './queue/close-worker.js'
 import { createUploadQueue } from './queue/queues.js'
 import { createScanQueue, syncScanSchedulers } from './queue/scan-queue.js'
@@ -72,6 +75,9 @@ export async function startService(config: Config, log: Logger, roles: { api: bo
   let drain: HttpDrain | null = null
   let routes: string[] = []
   let stopApollo: (() => Promise<void>) | null = null
+  let subscriptions: GraphQLWebSocket | null = null
+  let liveHub: LiveHub | null = null
+  let livePublisher: LivePublisher | null = null
   let limiter: RateLimiter | null = null
   let worker: Worker | null = null
   let scanWorker: Worker | null = null
@@ -81,7 +87,13 @@ export async function startService(config: Config, log: Logger, roles: { api: bo
   let relay: OutboxRelay | null = null
   if (roles.api) {
     // Loaded only by processes that serve HTTP: a worker needs neither Apollo nor Express.
-    const [{ createApolloServer }, { createApp }, { describeRoutes }] = await Promise.all([import('./graphql/server.js'), import('./http/app.js'), import('./http/routes.js')])
+    const [{ createApolloServer }, { createApp }, { describeRoutes }, { serveGraphQLOverWebSocket }, { createLiveHub }] = await Promise.all([
+      import('./graphql/server.js'),
+      import('./http/app.js'),
+      import('./http/routes.js'),
+      import('./http/graphql-websocket.js'),
+      import('./live/live-hub.js'),
+    ])
     const apollo = createApolloServer({ production: config.production, log, metrics })
     await apollo.start()
     stopApollo = () => apollo.stop()
@@ -96,15 +108,19 @@ export async function startService(config: Config, log: Logger, roles: { api: bo
     // closes it, and gets a reset instead of an answer (the load test saw several a minute).
     server.keepAliveTimeout = HTTP_KEEP_ALIVE_MS
     drain = drainable(server)
+    // Subscriptions: WebSocket upgrades of /graphql, fed by the workers through Redis (src/live).
+    liveHub = createLiveHub({ redisUrl: config.redisUrl, prefix: config.queuePrefix, log })
+    subscriptions = serveGraphQLOverWebSocket(server, { deps, live: liveHub, limiter, log, production: config.production })
     server.listen(config.port, config.host)
     await once(server, 'listening')
   }
   if (roles.worker) {
     const gzipLimits = { maxDecompressedBytes: config.maxDecompressedBytes, maxDecompressionRatio: config.maxGzipRatio }
-    worker = startUploadWorker({ pool, prisma, redisUrl: config.redisUrl, prefix: config.queuePrefix, concurrency: config.workerConcurrency, lockDurationMs: config.workerLockDurationMs, log, gzipLimits, metrics })
+    livePublisher = createLivePublisher({ redisUrl: config.redisUrl, prefix: config.queuePrefix, log })
+    worker = startUploadWorker({ pool, prisma, redisUrl: config.redisUrl, prefix: config.queuePrefix, concurrency: config.workerConcurrency, lockDurationMs: config.workerLockDurationMs, log, gzipLimits, metrics, live: livePublisher, progressIntervalMs: config.uploadProgressIntervalMs })
     await worker.waitUntilReady()
     // Scans run beside uploads, one at a time per process: each is one heavy query per rule.
-    scanWorker = startScanWorker({ pool, prisma, redisUrl: config.redisUrl, prefix: config.queuePrefix, concurrency: 1, log, metrics })
+    scanWorker = startScanWorker({ pool, prisma, redisUrl: config.redisUrl, prefix: config.queuePrefix, concurrency: 1, log, metrics, live: livePublisher })
     await scanWorker.waitUntilReady()
     webhookWorker = startWebhookWorker({ pool, redisUrl: config.redisUrl, prefix: config.queuePrefix, settings: deliverySettings(config), log })
     await webhookWorker.waitUntilReady()
@@ -138,10 +154,12 @@ export async function startService(config: Config, log: Logger, roles: { api: bo
       await relay?.close()
       const started = performance.now()
       // Requests and jobs stop together, so the grace period bounds the whole stop.
-      const [requests, jobs] = await Promise.all([drain?.drain(config.shutdownGraceMs), worker ? closeWorker(worker, config.shutdownGraceMs) : undefined, scanWorker ? closeWorker(scanWorker, config.shutdownGraceMs) : undefined, webhookWorker ? closeWorker(webhookWorker, config.shutdownGraceMs) : undefined, maintenance?.close()])
+      const [requests, jobs] = await Promise.all([drain?.drain(config.shutdownGraceMs), worker ? closeWorker(worker, config.shutdownGraceMs) : undefined, scanWorker ? closeWorker(scanWorker, config.shutdownGraceMs) : undefined, webhookWorker ? closeWorker(webhookWorker, config.shutdownGraceMs) : undefined, maintenance?.close(), subscriptions?.close(Math.min(config.shutdownGraceMs, SUBSCRIPTIONS_CLOSE_WAIT_MS))])
       await metricsServer?.close()
       await stopApollo?.()
       await limiter?.close()
+      await liveHub?.close()
+      await livePublisher?.close()
       await uploadQueue.close()
       await scanQueue.close()
       await webhookQueue.close()
@@ -152,6 +170,9 @@ export async function startService(config: Config, log: Logger, roles: { api: bo
     },
   }
 }
+
+/** How long subscribers get to answer the close of their WebSocket before it is cut. */
+const SUBSCRIPTIONS_CLOSE_WAIT_MS = 2_000
 
 /** How often each worker process looks for webhook deliveries no completed job has announced. */
 const WEBHOOK_RELAY_INTERVAL_MS = 5_000
