@@ -23,6 +23,7 @@ export const commands: Record<string, Command> = {
   worker: lazy(() => import('./commands/worker.js')),
   start: lazy(() => import('./commands/start.js')),
   export: lazy(() => import('./commands/export.js')),
+  upload: lazy(() => import('./commands/upload.js')),
 }
 
 export function usage(): string {
@@ -31,6 +32,10 @@ export function usage(): string {
 Offline (no services needed):
   scan [--rules PATH…] [--format json|table] FILE…   run ESCU rules over log files (FILE may be -)
   rules check PATH…                                 parse and compile rule/macro YAML files or folders
+
+Client of a running service (WATCHPOST_URL, WATCHPOST_API_KEY):
+  upload [--server URL] [--key KEY] [--json] [--no-wait] FILE…
+                                   send log files, show progress, wait and print each result
 
 Service (Postgres and Redis from DATABASE_URL, REDIS_URL):
   migrate                          create the database if needed and apply pending migrations

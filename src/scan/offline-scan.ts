@@ -49,23 +49,33 @@ export function compileLoadedRules(loaded: LoadedRuleFiles): { compiled: Compile
   return { compiled, ruleErrors }
 }
 
+/** How far a scan has read, over all its inputs: told per chunk read and per batch of events. */
+export interface ScanProgress {
+  bytes: number
+  events: number
+}
+
 export async function scanLogs(
   compiled: CompiledRule[],
   inputs: ScanInput[],
-  onProgress?: (bytes: number) => void,
+  onProgress?: (progress: ScanProgress) => void,
 ): Promise<Omit<ScanResult, 'ruleErrors'>> {
   const aggregator = new DetectionAggregator(compiled)
   const stats: ScanResult['stats'] = { events: 0, processEvents: 0, skipped: 0, skippedByKind: {}, errors: [] }
+  const progress: ScanProgress = { bytes: 0, events: 0 }
   for (const input of inputs) {
     const fileStats: IngestStats = newIngestStats()
     async function* counted(): AsyncGenerator<Uint8Array> {
       for await (const chunk of input.read()) {
-        onProgress?.(chunk.byteLength)
+        progress.bytes += chunk.byteLength
+        onProgress?.(progress)
         yield chunk
       }
     }
     for await (const batch of readEventBatches(counted())) {
       foldIngestItems(fileStats, batch.items)
+      progress.events = stats.events + fileStats.events
+      onProgress?.(progress)
       for (const item of batch.items) if (item.kind === 'event') aggregator.add(item.event)
     }
     stats.events += fileStats.events

@@ -1,12 +1,16 @@
 import { createReadStream } from 'node:fs'
-import { access } from 'node:fs/promises'
+import { access, stat } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { compileLoadedRules, scanLogs, type ScanInput } from '../../scan/offline-scan.js'
 import { BUNDLED_RULES_DIR } from '../../rules/bundled.js'
 import { loadRuleFiles } from '../../scan/rule-files.js'
 import { CliError } from '../cli-error.js'
+import { bar, formatBytes, formatCount, formatDuration, progressLine } from '../progress-bar.js'
 import { formatTable } from './scan-table.js'
 import { parseScanArgs } from './scan-args.js'
+
+/** A scan shorter than this shows no progress bar at all. */
+const SHOW_PROGRESS_AFTER_MS = 500
 
 /** `watchpost scan`: ESCU rules over local log files, no services. Exit 1 when a rule failed to load. */
 export async function run(args: string[]): Promise<number> {
@@ -25,9 +29,12 @@ export async function run(args: string[]): Promise<number> {
   }
   if (compiled.length === 0) throw new CliError('scan: no rule could be loaded')
   const inputs: ScanInput[] = []
+  // Standard input has no known size: the bar then shows bytes and rates without a fraction.
+  let totalBytes: number | null = 0
   for (const file of parsed.files) {
     if (file === '-') {
       inputs.push({ name: '-', read: () => process.stdin })
+      totalBytes = null
       continue
     }
     try {
@@ -35,9 +42,19 @@ export async function run(args: string[]): Promise<number> {
     } catch {
       throw new CliError(`scan: cannot read log file ${file}`)
     }
+    if (totalBytes !== null) totalBytes += (await stat(file)).size
     inputs.push({ name: file, read: () => createReadStream(file, { highWaterMark: 1024 * 1024 }) })
   }
-  const result = await scanLogs(compiled, inputs)
+  // Long scans show where they are on a terminal (standard error; nothing when it is not one).
+  const line = progressLine(process.stderr, { delayMs: SHOW_PROGRESS_AFTER_MS })
+  const started = performance.now()
+  const result = await scanLogs(compiled, inputs, (p) => {
+    const seconds = (performance.now() - started) / 1000
+    const fraction = totalBytes ? p.bytes / totalBytes : null
+    const eta = fraction && fraction > 0 ? (seconds / fraction) * (1 - fraction) : null
+    line.update(`Scanning ${bar(fraction)}  ${formatBytes(p.bytes)}${totalBytes ? `/${formatBytes(totalBytes)}` : ''}  ${formatCount(p.events / Math.max(seconds, 0.001))} events/s  ETA ${formatDuration(eta)}`)
+  })
+  line.clear()
   const output = parsed.format === 'json' ? JSON.stringify({ detections: result.detections, stats: result.stats }, null, 2) + '\n' : formatTable(result)
   process.stdout.write(output)
   return ruleErrors.length > 0 ? 1 : 0
