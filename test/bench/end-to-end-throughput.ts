@@ -53,14 +53,14 @@ const FINISHED = new Set(['SUCCEEDED', 'SUCCEEDED_WITH_ERRORS', 'FAILED'])
 const POLL_MS = 100
 
 /** The corpus in `uploads` contiguous slices, each a newline-terminated Sysmon log. */
-function corpusSlices(events: number, uploads: number): Buffer[] {
+export function corpusSlices(events: number, uploads: number): Buffer[] {
   const lines = syntheticSysmonLines(11, events, "'", 0.01)
   const per = Math.ceil(events / uploads)
   return Array.from({ length: uploads }, (_, i) => Buffer.from(lines.slice(i * per, (i + 1) * per).join('\n') + '\n'))
 }
 
 /** Every table but the migration ledger, emptied: each run starts from a fresh database's state. */
-async function emptyDatabase(owner: pg.Client): Promise<void> {
+export async function emptyDatabase(owner: pg.Client): Promise<void> {
   const { rows } = await owner.query<{ tables: string }>(
     "SELECT string_agg(format('%I', tablename), ', ') AS tables FROM pg_tables WHERE schemaname = 'public' AND tablename <> '_prisma_migrations'",
   )
