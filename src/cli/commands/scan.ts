@@ -9,8 +9,14 @@ import { bar, formatBytes, formatCount, formatDuration, progressLine } from '../
 import { formatTable } from './scan-table.js'
 import { parseScanArgs } from './scan-args.js'
 
-/** A scan shorter than this shows no progress bar at all. */
-const SHOW_PROGRESS_AFTER_MS = 500
+/**
+ * A scan shorter than this shows no progress bar at all (WATCHPOST_PROGRESS_DELAY_MS, default
+ * 500 ms; 0 shows it from the start).
+ */
+function progressDelayMs(): number {
+  const ms = Number(process.env.WATCHPOST_PROGRESS_DELAY_MS ?? 500)
+  return Number.isFinite(ms) && ms >= 0 ? ms : 500
+}
 
 /** `watchpost scan`: ESCU rules over local log files, no services. Exit 1 when a rule failed to load. */
 export async function run(args: string[]): Promise<number> {
@@ -46,7 +52,7 @@ export async function run(args: string[]): Promise<number> {
     inputs.push({ name: file, read: () => createReadStream(file, { highWaterMark: 1024 * 1024 }) })
   }
   // Long scans show where they are on a terminal (standard error; nothing when it is not one).
-  const line = progressLine(process.stderr, { delayMs: SHOW_PROGRESS_AFTER_MS })
+  const line = progressLine(process.stderr, { delayMs: progressDelayMs() })
   const started = performance.now()
   const result = await scanLogs(compiled, inputs, (p) => {
     const seconds = (performance.now() - started) / 1000
