@@ -83,13 +83,15 @@ export async function countEventsIn(db: pg.Pool | pg.ClientBase, tenantId: strin
       }
     }
   }
+  // One index range scan per range (correlated subqueries): joined with unnest() instead, the
+  // planner cannot estimate the ranges and may read every event of the tenant.
   const { rows } = await db.query<{ n: string }>(
-    `SELECT (SELECT coalesce(sum(h.events), 0) FROM upload_event_hours h
-               JOIN unnest($2::uuid[], $3::timestamptz[], $4::timestamptz[]) AS w(upload_id, f, t) USING (upload_id)
-              WHERE h.tenant_id = $1 AND h.hour >= w.f AND h.hour < w.t)
-          + (SELECT count(*) FROM process_events e
-               JOIN unnest($5::uuid[], $6::timestamptz[], $7::timestamptz[]) AS x(upload_id, f, t) USING (upload_id)
-              WHERE e.tenant_id = $1 AND e."time" >= x.f AND e."time" < x.t) AS n`,
+    `SELECT (SELECT coalesce(sum((SELECT coalesce(sum(h.events), 0) FROM upload_event_hours h
+                                   WHERE h.upload_id = w.upload_id AND h.tenant_id = $1 AND h.hour >= w.f AND h.hour < w.t)), 0)
+               FROM unnest($2::uuid[], $3::timestamptz[], $4::timestamptz[]) AS w(upload_id, f, t))
+          + (SELECT coalesce(sum((SELECT count(*) FROM process_events e
+                                   WHERE e.upload_id = x.upload_id AND e.tenant_id = $1 AND e."time" >= x.f AND e."time" < x.t)), 0)
+               FROM unnest($5::uuid[], $6::timestamptz[], $7::timestamptz[]) AS x(upload_id, f, t)) AS n`,
     [tenantId, whole.uploads, whole.from, whole.to, edges.uploads, edges.from, edges.to],
   )
   return Number(rows[0]!.n)
