@@ -41,6 +41,19 @@ export function parseRelativeTime(text: string, field: string): number {
   return -Number(m[1]) * unit
 }
 
+/** A positive number of seconds as written back to clients: 2d, 1h, 90m, 45s (the largest whole unit). */
+export function formatDuration(seconds: number): string {
+  if (seconds % 86400 === 0) return `${seconds / 86400}d`
+  if (seconds % 3600 === 0) return `${seconds / 3600}h`
+  if (seconds % 60 === 0) return `${seconds / 60}m`
+  return `${seconds}s`
+}
+
+/** Seconds relative to a run as ESCU writes them (the inverse of parseRelativeTime): -70m, -1h, now. */
+export function formatRelativeTime(seconds: number): string {
+  return seconds === 0 ? 'now' : `-${formatDuration(Math.abs(seconds))}`
+}
+
 /** Checks a cron expression and time zone; returns the next run after `after`. */
 export function nextCronRun(cron: string, timeZone: string, after: Date): Date {
   try {

@@ -3,18 +3,11 @@ import { setRuleAlerting, type RuleAlertingInput } from '../../store/rule-alerti
 import type { DetectionRecord } from '../../store/detections-query.js'
 import { loadBatched } from '../batch-loader.js'
 import { requireTenant, type RequestContext } from '../context.js'
+import { formatDuration } from '../../scans/schedule-window.js'
 
 /** A rule's alert suppression and cap (store/detection-alerting.ts), and what suppression did to detections. */
 
 type DetectionParent = DetectionRecord & { tenantId: string }
-
-/** Duration in seconds as the API writes it: 90m, 2h, 3d. */
-function duration(seconds: number): string {
-  if (seconds % 86400 === 0) return `${seconds / 86400}d`
-  if (seconds % 3600 === 0) return `${seconds / 3600}h`
-  if (seconds % 60 === 0) return `${seconds / 60}m`
-  return `${seconds}s`
-}
 
 /** Per detection: the number and total events of the detections suppressed into it. */
 function suppressedInto(ctx: RequestContext, d: DetectionParent): Promise<{ detections: number; events: number } | undefined> {
@@ -37,7 +30,7 @@ export const alertingResolvers = {
   Rule: {
     alerting: (r: RuleRow) => ({
       suppressBy: r.suppressBy,
-      suppressWindow: r.suppressWindowSeconds === null ? null : duration(r.suppressWindowSeconds),
+      suppressWindow: r.suppressWindowSeconds === null ? null : formatDuration(r.suppressWindowSeconds),
       maxDetectionsPerRun: r.maxDetectionsPerRun,
     }),
   },

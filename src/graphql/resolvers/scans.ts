@@ -1,7 +1,7 @@
 import { ConflictError, InvalidInputError, NotFoundError } from '../../errors.js'
 import { enqueueScan, removeScanScheduler, schedulerIdOf, syncScanScheduler } from '../../queue/scan-queue.js'
 import { selectRuleIds, unknownRuleIds } from '../../scans/scan-rules.js'
-import { nextCronRun } from '../../scans/schedule-window.js'
+import { formatRelativeTime, nextCronRun } from '../../scans/schedule-window.js'
 import { pageSize } from '../../store/cursor.js'
 import { isUuid } from '../../store/rules.js'
 import {
@@ -119,8 +119,8 @@ export const scanResolvers = {
   },
   ScanSchedule: {
     rules: (s: ScanScheduleRecord) => ({ all: s.allRules, ruleIds: s.ruleIds, tags: s.tags }),
-    windowStart: (s: ScanScheduleRecord) => relative(s.windowStartSeconds),
-    windowEnd: (s: ScanScheduleRecord) => relative(s.windowEndSeconds),
+    windowStart: (s: ScanScheduleRecord) => formatRelativeTime(s.windowStartSeconds),
+    windowEnd: (s: ScanScheduleRecord) => formatRelativeTime(s.windowEndSeconds),
     nextRunAt: async (s: ScanScheduleRecord, _: unknown, ctx: RequestContext) => {
       if (s.paused) return null
       // The job scheduler's own next run when Redis has it; else computed from the cron expression.
@@ -137,14 +137,4 @@ async function checkScheduleRules(ctx: RequestContext, tenantId: string, input: 
   const ids = (input.rules?.ids ?? []).filter(isUuid)
   const unknown = await unknownRuleIds(ctx.deps.prisma, tenantId, ids)
   if (unknown.length > 0) throw new NotFoundError('rule', unknown.join(', '))
-}
-
-/** Seconds relative to a run as ESCU writes them: -70m, -1h, now. */
-function relative(seconds: number): string {
-  if (seconds === 0) return 'now'
-  const abs = Math.abs(seconds)
-  if (abs % 86400 === 0) return `-${abs / 86400}d`
-  if (abs % 3600 === 0) return `-${abs / 3600}h`
-  if (abs % 60 === 0) return `-${abs / 60}m`
-  return `-${abs}s`
 }

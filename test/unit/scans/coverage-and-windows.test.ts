@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { plannedCoverage, sameCoverage } from '../../../src/scans/scan-targets.js'
-import { nextCronRun, parseRelativeTime, scheduleWindow } from '../../../src/scans/schedule-window.js'
+import { formatDuration, formatRelativeTime, nextCronRun, parseRelativeTime, scheduleWindow } from '../../../src/scans/schedule-window.js'
 import { covers, mergeRanges, WHOLE_UPLOAD, type TimeRange } from '../../../src/store/rule-coverage.js'
 import { uuidFromText } from '../../../src/store/scans.js'
 
@@ -79,6 +79,13 @@ describe('schedule windows', () => {
     expect(parseRelativeTime('now', 'x')).toBe(0)
     expect(() => parseRelativeTime('+5m', 'windowEnd')).toThrow(/windowEnd: "\+5m"/)
     expect(() => parseRelativeTime('-5w', 'windowEnd')).toThrow(/windowEnd/)
+  })
+
+  it('writes relative times and durations back in the largest whole unit, the inverse of parsing them', () => {
+    for (const text of ['-70m', '-10m', '-1h', '-2d', '-45s', 'now']) expect(formatRelativeTime(parseRelativeTime(text, 'x'))).toBe(text)
+    expect(formatRelativeTime(-5400)).toBe('-90m')
+    expect(formatDuration(3600)).toBe('1h')
+    expect(formatDuration(2_592_000)).toBe('30d')
   })
 
   it('computes the next cron run in the schedule’s time zone, and refuses bad expressions and zones', () => {
