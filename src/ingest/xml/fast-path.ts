@@ -1,33 +1,68 @@
+import { detach } from '../detach.js'
+import type { WinEventView } from '../win-event-view.js'
 import { decodeXmlText } from './entities.js'
-import { newWinEventRecord, setAttr, setData, setText, type WinEventRecord } from './win-event.js'
+import { SYSTEM_ATTRS, SYSTEM_TEXT } from './win-event.js'
 
 /**
  * The fast path for the regular XmlWinEventLog shape: one `<Event>` per line, no whitespace
- * between tags, known System children, `<Data Name='X'>`. It walks the line with indexOf and
- * checks every construct it accepts (tag names, attribute lists, entities, characters), so
- * whatever it returns is well-formed XML; anything else (CDATA, comments, PIs, unknown elements
- * or attributes, nesting, odd spacing) makes it return `null` and the line goes to saxes.
+ * between tags, known System children, `<Data Name='X'>`. Anything else (CDATA, comments, PIs,
+ * unknown elements or attributes, nesting, odd spacing) makes it return `null` and the line goes
+ * to saxes, which reads it or reports the error.
+ *
+ * Two stages. The **walker** reads an event with indexOf and checks every construct it accepts
+ * (tag names, attribute lists, entities, characters), so whatever it accepts is well-formed XML.
+ * It does not build a record: it cuts the event into literal text and value slots (text content,
+ * attribute values), which become a **template**. Every event is then read by matching a
+ * template: per slot, the value runs to the next `<` (text) or closing quote (attribute), and the
+ * literal that follows must be there verbatim. A value satisfies the same constraints the walker
+ * checks for a value in that place (no `<`; in an attribute no tab and not the quote; entities
+ * provably well-formed; and the whole line has no illegal character and no `]]>`), and the
+ * walker's decisions depend only on the literal text and on where values end, so a matched event
+ * is one the walker accepts, with the same structure: only the values differ. Uploads repeat a
+ * few shapes, so nearly every event is a match: about two indexOf/startsWith calls per value,
+ * no per-event names and no slices of values nobody reads.
+ *
+ * A template is two segments: `<Event …><System>…</System>` (few distinct ones: per provider)
+ * and the rest, `<EventData>…</EventData></Event>`, looked up by the event's Channel and EventID
+ * (Sysmon and Security events share System shapes but not Data lists). A mismatch falls back to
+ * the walker, which learns the new shape or declines the line. The caches are bounded, and their
+ * literals are copies (they never keep an input line alive).
+ *
+ * Records keep the System values the normalizers use as strings, and `<Data>` values as offsets
+ * into the line: `data.get(name)` slices (or returns the decoded text of a value with entities)
+ * on demand. A record therefore holds its line until it is dropped; the reader normalizes each
+ * record at once, and the normalizers copy what they keep (`detach`).
  */
 
 const NAMESPACE = 'http://schemas.microsoft.com/win/2004/08/events/event'
 
 /** Attributes allowed per System child (their order is free; duplicates are rejected). */
-const SYSTEM_CHILDREN: Readonly<Record<string, readonly string[]>> = {
-  Provider: ['Name', 'Guid', 'EventSourceName'],
-  EventID: ['Qualifiers'],
-  Version: [],
-  Level: [],
-  Task: [],
-  Opcode: [],
-  Keywords: [],
-  TimeCreated: ['SystemTime'],
-  EventRecordID: [],
-  Correlation: ['ActivityID', 'RelatedActivityID'],
-  Execution: ['ProcessID', 'ThreadID', 'ProcessorID', 'SessionID', 'KernelTime', 'UserTime', 'ProcessorTime'],
-  Channel: [],
-  Computer: [],
-  Security: ['UserID'],
-}
+const SYSTEM_CHILDREN: ReadonlyMap<string, readonly string[]> = new Map([
+  ['Provider', ['Name', 'Guid', 'EventSourceName']],
+  ['EventID', ['Qualifiers']],
+  ['Version', []],
+  ['Level', []],
+  ['Task', []],
+  ['Opcode', []],
+  ['Keywords', []],
+  ['TimeCreated', ['SystemTime']],
+  ['EventRecordID', []],
+  ['Correlation', ['ActivityID', 'RelatedActivityID']],
+  ['Execution', ['ProcessID', 'ThreadID', 'ProcessorID', 'SessionID', 'KernelTime', 'UserTime', 'ProcessorTime']],
+  ['Channel', []],
+  ['Computer', []],
+  ['Security', ['UserID']],
+])
+
+/** The System values of a record, in slot-target order (see SYSTEM_TEXT / SYSTEM_ATTRS). */
+const FIELDS = ['eventId', 'channel', 'computer', 'recordId', 'keywords', 'provider', 'systemTime', 'userId'] as const
+const FIELD_COUNT = FIELDS.length
+const EVENT_ID = 0
+const CHANNEL = 1
+const TEXT_FIELD: ReadonlyMap<string, number> = new Map(Object.entries(SYSTEM_TEXT).map(([element, key]) => [element, FIELDS.indexOf(key)]))
+const ATTR_FIELD: ReadonlyMap<string, number> = new Map(
+  Object.entries(SYSTEM_ATTRS).flatMap(([element, attrs]) => Object.entries(attrs).map(([attr, key]) => [`${element} ${attr}`, FIELDS.indexOf(key)] as const)),
+)
 
 /**
  * Characters saxes rejects or rewrites: controls other than tab (CR is rewritten to LF), the
@@ -58,92 +93,437 @@ const LT = 60
 const GT = 62
 const SLASH = 47
 const SPACE = 32
-const TAB = 9
 const EQ = 61
 const QUOT = 34
 const APOS = 39
 
 const isNameChar = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57)
 
+/** Slot kinds: text content (ends at `<`) or an attribute value (ends at its quote). */
+const TEXT = 0
+const IN_APOS = 1
+const IN_QUOT = 2
+
+/**
+ * A record from the fast path: the System values as strings, the Data values read on demand.
+ * Its own enumerable properties are exactly the WinEventView fields, as for the strict path.
+ */
+export class FastWinEvent implements WinEventView {
+  constructor(
+    public eventId: string | null,
+    public channel: string | null,
+    public computer: string | null,
+    public recordId: string | null,
+    public keywords: string | null,
+    public provider: string | null,
+    public systemTime: string | null,
+    public userId: string | null,
+    public data: FastEventData,
+  ) {}
+}
+
+/**
+ * The `<Data>` values of one event: first occurrence of each name wins, `''` for an empty or
+ * self-closing element, in document order when iterated (like the strict path's Map).
+ */
+export class FastEventData implements Iterable<[string, string]> {
+  constructor(
+    private readonly line: string,
+    private readonly shape: DataTemplate,
+    /** Start and end in `line` of each name's value (indexed as `shape.names`). */
+    private readonly bounds: number[],
+    /** Values with entities, decoded while matching (sparse; null when there were none). */
+    private readonly decoded: (string | undefined)[] | null,
+  ) {}
+
+  get(name: string): string | undefined {
+    const k = this.shape.index.get(name)
+    return k === undefined ? undefined : this.at(k)
+  }
+
+  get size(): number {
+    return this.shape.names.length
+  }
+
+  *[Symbol.iterator](): IterableIterator<[string, string]> {
+    const names = this.shape.names
+    for (let k = 0; k < names.length; k++) yield [names[k]!, this.at(k)]
+  }
+
+  private at(k: number): string {
+    const d = this.decoded?.[k]
+    return d !== undefined ? d : this.line.slice(this.bounds[2 * k], this.bounds[2 * k + 1])
+  }
+}
+
+/** Literal text and value slots: `literals[0] slot[0] literals[1] … slot[n-1] literals[n]`. */
+interface Segment {
+  readonly literals: readonly string[]
+  readonly kinds: readonly number[]
+  /** Per slot: where its value goes (a FIELDS index, or a Data index), or -1 if it is not kept. */
+  readonly targets: readonly number[]
+}
+
+interface SystemTemplate extends Segment {
+  /** FIELDS values before any slot: `''` for a kept self-closing element, else null. */
+  readonly initial: readonly (string | null)[]
+}
+
+interface DataTemplate extends Segment {
+  /** The Channel and EventID of the events this shape was learned from (its lookup key). */
+  readonly channel: string | null
+  readonly eventId: string | null
+  /** Data names in order of first occurrence, and name → index. */
+  readonly names: readonly string[]
+  readonly index: ReadonlyMap<string, number>
+  /** `2 * names.length` zeros: the bounds of names without a slot (self-closing, `''`). */
+  readonly zeros: readonly number[]
+}
+
+const MAX_SYSTEM_TEMPLATES = 8
+const MAX_DATA_TEMPLATES = 64
+/** Shapes kept per Channel/EventID (Sysmon schema versions, hosts with different settings). */
+const MAX_DATA_TEMPLATES_PER_KEY = 4
+
+/** Most recently used first. */
+const systemTemplates: SystemTemplate[] = []
+const dataTemplates: DataTemplate[] = []
+
+/** Forgets the learned shapes (tests: the walker runs again for every shape). */
+export function clearFastPathTemplates(): void {
+  systemTemplates.length = 0
+  dataTemplates.length = 0
+}
+
+/** The number of learned shapes (System segments, Data segments); for tests. */
+export function fastPathTemplateCounts(): { system: number; data: number } {
+  return { system: systemTemplates.length, data: dataTemplates.length }
+}
+
 /**
  * Parses every event of a trimmed line, or returns `null` if the line is not in the regular shape.
  * With `ends`, it is filled with the index just after each event's `</Event>` (events follow one
  * another with nothing between them, so event k spans `ends[k-1]` (or 0) to `ends[k]`).
  */
-export function parseRegularLine(s: string, ends?: number[]): WinEventRecord[] | null {
+export function parseRegularLine(s: string, ends?: number[]): FastWinEvent[] | null {
   if (hasIllegalChar(s) || s.includes(']]>')) return null
-  nextAmp = -1
-  const out: WinEventRecord[] = []
+  ampFrom = tabFrom = 0
+  ampAt = tabAt = -1
+  const out: FastWinEvent[] = []
   if (ends !== undefined) ends.length = 0
   let p = 0
   while (p < s.length) {
-    const record = newWinEventRecord()
-    p = parseEvent(s, p, record)
-    if (p < 0) return null
+    const record = parseEvent(s, p)
+    if (record === null) return null
+    p = eventEnd
     out.push(record)
     ends?.push(p)
   }
   return out
 }
 
-/**
- * The position of the next `&` at or after the last text read on the current line. Remembering
- * it keeps entity detection linear in the line length instead of one scan per value.
+/*
+ * The first `&` and tab at or after a position of the current line. Each is remembered with the
+ * position it was searched from, so scanning the line for them is linear however many values it
+ * has, and still right when a retry reads the line again from an earlier position.
  */
-let nextAmp = -1
+let ampFrom = 0
+let ampAt = -1
+let tabFrom = 0
+let tabAt = -1
 
-function textAt(s: string, from: number, to: number): string | null {
-  if (nextAmp < from) {
-    nextAmp = s.indexOf('&', from)
-    if (nextAmp < 0) nextAmp = s.length
+function firstAmp(s: string, from: number): number {
+  if (from < ampFrom || from > ampAt) {
+    ampFrom = from
+    ampAt = s.indexOf('&', from)
+    if (ampAt < 0) ampAt = s.length
   }
-  return nextAmp >= to ? s.slice(from, to) : decodeXmlText(s, from, to)
+  return ampAt
 }
 
-function parseEvent(s: string, p: number, record: WinEventRecord): number {
+function firstTab(s: string, from: number): number {
+  if (from < tabFrom || from > tabAt) {
+    tabFrom = from
+    tabAt = s.indexOf('\t', from)
+    if (tabAt < 0) tabAt = s.length
+  }
+  return tabAt
+}
+
+/** The text of `s[from, to)` with entities decoded, or null if one is not provably well-formed. */
+function textAt(s: string, from: number, to: number): string | null {
+  return firstAmp(s, from) >= to ? s.slice(from, to) : decodeXmlText(s, from, to)
+}
+
+/** Where the event just parsed ends (parseEvent's second result). */
+let eventEnd = 0
+
+/** Scratch of matchSegment: each slot's value bounds, and its decoded text if it has entities. */
+const slotFrom: number[] = []
+const slotTo: number[] = []
+const slotDecoded: (string | null)[] = []
+const systemValues: (string | null)[] = new Array<string | null>(FIELD_COUNT).fill(null)
+
+function parseEvent(s: string, p: number): FastWinEvent | null {
+  const system = matchSystem(s, p)
+  if (system === null) return null
+  const dataStart = eventEnd
+  const values = systemValues
+  for (let f = 0; f < FIELD_COUNT; f++) values[f] = system.initial[f] as string | null
+  const targets = system.targets
+  for (let i = 0; i < targets.length; i++) {
+    const f = targets[i]!
+    if (f >= 0) values[f] = slotDecoded[i] ?? s.slice(slotFrom[i], slotTo[i])
+  }
+  const shape = matchData(s, dataStart, values[CHANNEL] as string | null, values[EVENT_ID] as string | null)
+  if (shape === null) return null
+  const bounds = shape.zeros.slice()
+  let decoded: (string | undefined)[] | null = null
+  const dataTargets = shape.targets
+  for (let i = 0; i < dataTargets.length; i++) {
+    const k = dataTargets[i]!
+    if (k < 0) continue
+    bounds[2 * k] = slotFrom[i]!
+    bounds[2 * k + 1] = slotTo[i]!
+    const d = slotDecoded[i]
+    if (d !== null) (decoded ??= [])[k] = d
+  }
+  const data = new FastEventData(s, shape, bounds, decoded)
+  const v = values as readonly (string | null)[] as [string | null, string | null, string | null, string | null, string | null, string | null, string | null, string | null]
+  return new FastWinEvent(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], data)
+}
+
+/** The System template `s` matches at `p` (its slots in the scratch, `eventEnd` after `</System>`), learning it if needed. */
+function matchSystem(s: string, p: number): SystemTemplate | null {
+  for (let i = 0; i < systemTemplates.length; i++) {
+    const t = systemTemplates[i]!
+    const end = matchSegment(s, p, t)
+    if (end < 0) continue
+    if (i > 0) toFront(systemTemplates, i)
+    eventEnd = end
+    return t
+  }
+  trace.reset()
+  const end = walkSystemSegment(s, p)
+  if (end < 0) return null
+  const t = learnSystem(s, p, end)
+  remember(systemTemplates, t, MAX_SYSTEM_TEMPLATES)
+  // By construction the walked event matches its own template; anything else is declined.
+  if (matchSegment(s, p, t) !== end) return null
+  eventEnd = end
+  return t
+}
+
+/** The Data template of this Channel and EventID that `s` matches at `p`, learning it if needed. */
+function matchData(s: string, p: number, channel: string | null, eventId: string | null): DataTemplate | null {
+  let sameKey = 0
+  for (let i = 0; i < dataTemplates.length; i++) {
+    const t = dataTemplates[i]!
+    if (t.eventId !== eventId || t.channel !== channel) continue
+    sameKey++
+    const end = matchSegment(s, p, t)
+    if (end < 0) continue
+    if (i > 0) toFront(dataTemplates, i)
+    eventEnd = end
+    return t
+  }
+  trace.reset()
+  const end = walkDataSegment(s, p)
+  if (end < 0) return null
+  if (sameKey >= MAX_DATA_TEMPLATES_PER_KEY) {
+    // Drop this key's least recently used shape.
+    for (let i = dataTemplates.length - 1; i >= 0; i--) {
+      if (dataTemplates[i]!.eventId === eventId && dataTemplates[i]!.channel === channel) {
+        dataTemplates.splice(i, 1)
+        break
+      }
+    }
+  }
+  const t = learnData(s, p, end, channel, eventId)
+  remember(dataTemplates, t, MAX_DATA_TEMPLATES)
+  if (matchSegment(s, p, t) !== end) return null
+  eventEnd = end
+  return t
+}
+
+function toFront<T>(list: T[], i: number): void {
+  const t = list[i]!
+  for (let j = i; j > 0; j--) list[j] = list[j - 1]!
+  list[0] = t
+}
+
+function remember<T>(list: T[], t: T, max: number): void {
+  list.unshift(t)
+  if (list.length > max) list.length = max
+}
+
+/**
+ * Matches `t` at `p`: returns where it ends, or -1. The slots' values are left in slotFrom/slotTo
+ * (and slotDecoded, null for a value without entities).
+ */
+function matchSegment(s: string, p: number, t: Segment): number {
+  const literals = t.literals
+  const kinds = t.kinds
+  if (!s.startsWith(literals[0]!, p)) return -1
+  p += literals[0]!.length
+  for (let i = 0; i < kinds.length; i++) {
+    const kind = kinds[i]!
+    let end: number
+    if (kind === TEXT) {
+      end = s.indexOf('<', p)
+      if (end < 0) return -1
+    } else {
+      end = s.indexOf(kind === IN_APOS ? "'" : '"', p)
+      if (end < 0) return -1
+      // `<` is illegal in an attribute value; saxes turns a literal tab into a space, which the walker does not mirror.
+      const lt = s.indexOf('<', p)
+      if ((lt >= 0 && lt < end) || firstTab(s, p) < end) return -1
+    }
+    const literal = literals[i + 1]!
+    if (!s.startsWith(literal, end)) return -1
+    if (firstAmp(s, p) < end) {
+      const d = decodeXmlText(s, p, end)
+      if (d === null) return -1
+      slotDecoded[i] = d
+    } else slotDecoded[i] = null
+    slotFrom[i] = p
+    slotTo[i] = end
+    p = end + literal.length
+  }
+  return p
+}
+
+/**
+ * What the walker saw: value slots (bounds and kind) and, in document order, the values kept
+ * (a FIELDS index or a Data name, from a slot or `''` for a self-closing element).
+ */
+class Trace {
+  bounds: number[] = []
+  kinds: number[] = []
+  keys: (number | string)[] = []
+  sources: number[] = []
+
+  reset(): void {
+    this.bounds.length = 0
+    this.kinds.length = 0
+    this.keys.length = 0
+    this.sources.length = 0
+  }
+
+  /** A value at `[from, to)`; returns its slot index. */
+  slot(from: number, to: number, kind: number): number {
+    this.bounds.push(from, to)
+    return this.kinds.push(kind) - 1
+  }
+
+  /** `key` gets the value of `slot` (-1: `''`) unless an earlier one set it (first wins). */
+  keep(key: number | string, slot: number): void {
+    this.keys.push(key)
+    this.sources.push(slot)
+  }
+}
+
+const trace = new Trace()
+
+function literalsOf(s: string, start: number, end: number): string[] {
+  const literals: string[] = []
+  let last = start
+  for (let i = 0; i < trace.kinds.length; i++) {
+    literals.push(detach(s.slice(last, trace.bounds[2 * i])))
+    last = trace.bounds[2 * i + 1]!
+  }
+  literals.push(detach(s.slice(last, end)))
+  return literals
+}
+
+function learnSystem(s: string, start: number, end: number): SystemTemplate {
+  const targets = new Array<number>(trace.kinds.length).fill(-1)
+  const initial = new Array<string | null>(FIELD_COUNT).fill(null)
+  const set = new Array<boolean>(FIELD_COUNT).fill(false)
+  for (let i = 0; i < trace.keys.length; i++) {
+    const f = trace.keys[i] as number
+    if (set[f]) continue
+    set[f] = true
+    const slot = trace.sources[i]!
+    if (slot < 0) initial[f] = ''
+    else targets[slot] = f
+  }
+  return { literals: literalsOf(s, start, end), kinds: [...trace.kinds], targets, initial }
+}
+
+function learnData(s: string, start: number, end: number, channel: string | null, eventId: string | null): DataTemplate {
+  const targets = new Array<number>(trace.kinds.length).fill(-1)
+  const names: string[] = []
+  const index = new Map<string, number>()
+  for (let i = 0; i < trace.keys.length; i++) {
+    const name = trace.keys[i] as string
+    if (index.has(name)) continue
+    const copy = detach(name)
+    index.set(copy, names.push(copy) - 1)
+    const slot = trace.sources[i]!
+    if (slot >= 0) targets[slot] = names.length - 1
+  }
+  return {
+    literals: literalsOf(s, start, end),
+    kinds: [...trace.kinds],
+    targets,
+    channel: channel === null ? null : detach(channel),
+    eventId: eventId === null ? null : detach(eventId),
+    names,
+    index,
+    zeros: new Array<number>(2 * names.length).fill(0),
+  }
+}
+
+/* The walker: `<Event xmlns=…><System>…</System>` and `[<EventData>…</EventData>]</Event>`. */
+
+function walkSystemSegment(s: string, p: number): number {
   if (!s.startsWith('<Event xmlns=', p)) return -1
   p += 13
   const q = s.charCodeAt(p)
   if ((q !== APOS && q !== QUOT) || !s.startsWith(NAMESPACE, p + 1)) return -1
   p += 1 + NAMESPACE.length
   if (s.charCodeAt(p) !== q || s.charCodeAt(p + 1) !== GT || !s.startsWith('<System>', p + 2)) return -1
-  p = parseSystem(s, p + 10, record)
-  if (p < 0) return -1
-  if (s.startsWith('<EventData>', p)) p = parseEventData(s, p + 11, record)
+  return walkSystem(s, p + 10)
+}
+
+function walkDataSegment(s: string, p: number): number {
+  if (s.startsWith('<EventData>', p)) p = walkEventData(s, p + 11)
   else if (s.startsWith('<EventData/>', p)) p += 12
   if (p < 0 || !s.startsWith('</Event>', p)) return -1
   return p + 8
 }
 
-function parseSystem(s: string, p: number, record: WinEventRecord): number {
+function walkSystem(s: string, p: number): number {
   for (;;) {
     if (s.charCodeAt(p) !== LT) return -1
     if (s.charCodeAt(p + 1) === SLASH) return s.startsWith('</System>', p) ? p + 9 : -1
     let e = p + 1
     while (isNameChar(s.charCodeAt(e))) e++
     const name = s.slice(p + 1, e)
-    const allowed = SYSTEM_CHILDREN[name]
+    const allowed = SYSTEM_CHILDREN.get(name)
     if (allowed === undefined) return -1
-    p = parseAttributes(s, e, name, allowed, record)
+    p = walkAttributes(s, e, name, allowed)
     if (p < 0) return -1
+    const field = TEXT_FIELD.get(name)
     if (s.charCodeAt(p) === SLASH) {
       if (s.charCodeAt(p + 1) !== GT) return -1
-      setText(record, name, '')
+      if (field !== undefined) trace.keep(field, -1)
       p += 2
       continue
     }
     p++ // past '>'
     const lt = s.indexOf('<', p)
     if (lt < 0 || s.charCodeAt(lt + 1) !== SLASH || !s.startsWith(name, lt + 2) || s.charCodeAt(lt + 2 + name.length) !== GT) return -1
-    const text = textAt(s, p, lt)
-    if (text === null) return -1
-    setText(record, name, text)
+    if (textAt(s, p, lt) === null) return -1
+    const slot = trace.slot(p, lt, TEXT)
+    if (field !== undefined) trace.keep(field, slot)
     p = lt + 3 + name.length
   }
 }
 
 /** Reads ` Name='v'` pairs up to `>` or `/>` (the returned position). */
-function parseAttributes(s: string, p: number, element: string, allowed: readonly string[], record: WinEventRecord): number {
+function walkAttributes(s: string, p: number, element: string, allowed: readonly string[]): number {
   let seen = 0
   while (s.charCodeAt(p) === SPACE) {
     let e = p + 1
@@ -153,9 +533,10 @@ function parseAttributes(s: string, p: number, element: string, allowed: readonl
     if (index < 0 || seen & (1 << index) || s.charCodeAt(e) !== EQ) return -1
     seen |= 1 << index
     const end = quotedEnd(s, e + 1)
-    const value = end < 0 ? null : textAt(s, e + 2, end)
-    if (value === null) return -1
-    setAttr(record, element, allowed[index]!, value)
+    if (end < 0 || textAt(s, e + 2, end) === null) return -1
+    const slot = trace.slot(e + 2, end, s.charCodeAt(e + 1) === APOS ? IN_APOS : IN_QUOT)
+    const field = ATTR_FIELD.get(`${element} ${allowed[index]!}`)
+    if (field !== undefined) trace.keep(field, slot)
     p = end + 1
   }
   return s.charCodeAt(p) === GT || s.charCodeAt(p) === SLASH ? p : -1
@@ -170,12 +551,12 @@ function quotedEnd(s: string, p: number): number {
   for (let i = p + 1; i < end; i++) {
     const c = s.charCodeAt(i)
     // `<` is illegal here; saxes turns a literal tab into a space, which is not worth mirroring.
-    if (c === LT || c === TAB) return -1
+    if (c === LT || c === 9) return -1
   }
   return end
 }
 
-function parseEventData(s: string, p: number, record: WinEventRecord): number {
+function walkEventData(s: string, p: number): number {
   for (;;) {
     if (s.startsWith('</EventData>', p)) return p + 12
     if (!s.startsWith('<Data Name=', p)) return -1
@@ -185,16 +566,15 @@ function parseEventData(s: string, p: number, record: WinEventRecord): number {
     p = end + 1
     if (s.charCodeAt(p) === SLASH) {
       if (s.charCodeAt(p + 1) !== GT) return -1
-      setData(record, name, '')
+      trace.keep(name, -1)
       p += 2
       continue
     }
     if (s.charCodeAt(p) !== GT) return -1
     const lt = s.indexOf('<', p + 1)
     if (lt < 0 || !s.startsWith('</Data>', lt)) return -1
-    const text = textAt(s, p + 1, lt)
-    if (text === null) return -1
-    setData(record, name, text)
+    if (textAt(s, p + 1, lt) === null) return -1
+    trace.keep(name, trace.slot(p + 1, lt, TEXT))
     p = lt + 7
   }
 }

@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { parseRegularLine } from '../../../src/ingest/xml/fast-path.js'
+import { clearFastPathTemplates, fastPathTemplateCounts, parseRegularLine } from '../../../src/ingest/xml/fast-path.js'
 import { FIXTURES } from './helpers/read.js'
-import { expectedRecord, generatedEvent, parseStrict, plain, renderEvent } from './helpers/xml-events.js'
+import { expectedRecord, generatedEvent, parseStrict, plain, renderEvent, value, type GeneratedEvent } from './helpers/xml-events.js'
 
 const parsePlain = (line: string) => parseRegularLine(line)?.map(plain) ?? null
 
@@ -69,6 +69,8 @@ describe('fast path versus saxes', () => {
     fc.assert(
       fc.property(generatedEvent, fc.array(mutation, { minLength: 1, maxLength: 3 }), (e, mutations) => {
         let line = renderEvent(e)
+        // The clean line's shape is learned first, so the mutated line is matched against it.
+        parseRegularLine(line)
         for (const m of mutations) {
           const at = m.at % (line.length + 1)
           if (m.kind === 'insert') line = line.slice(0, at) + m.text + line.slice(at)
@@ -97,7 +99,65 @@ describe('fast path versus saxes', () => {
       ok.replace('<EventData/>', "<EventData><Data Name='a'>x<b/></Data></EventData>"),
       ok.replace('<EventData/>', "<EventData><Data Name='a'>\uD83D</Data></EventData>"), // a lone surrogate
       ok.replace("xmlns='", "xmlns='urn:other:"),
+      ok.replace('<Correlation/>', "<Correlation/><constructor a='1'/>"), // a name that is an Object.prototype member
+      ok.replace('<Correlation/>', "<toString/>"),
       `${ok} `,
     ]) expect(parseRegularLine(irregular), irregular).toBeNull()
+  })
+
+  it('agree on events read through a learned shape: same shape, other values (hostile ones too)', () => {
+    // Raw text spliced into a value: what a template match must not take for a value.
+    const raw = fc.constantFrom('<', '&', '&lt', '&#0;', '&#x41;', '&bogus;', "'", '"', '\t', '>', ']]>', '<![CDATA[x]]>', '</Data>', '/', ' ', '®', '\uD83D\uDE00')
+    const sibling = fc.record({ computer: value, userId: value, recordId: fc.nat().map(String), data: fc.array(value, { minLength: 6, maxLength: 6 }), splice: fc.option(fc.tuple(fc.nat(), fc.nat(), raw)) })
+    const outcomes = { fast: 0, 'strict-only': 0, rejected: 0 }
+    fc.assert(
+      fc.property(generatedEvent, sibling, (e, v) => {
+        parseRegularLine(renderEvent(e))
+        const other: GeneratedEvent = {
+          ...e, computer: v.computer, recordId: v.recordId, userId: e.userId === null ? null : v.userId,
+          data: e.data.map((d, i) => ({ name: d.name, value: d.value === null ? null : v.data[i]! })),
+        }
+        let line = renderEvent(other)
+        if (v.splice !== null) {
+          // Inside one value (text or attribute): between the n-th `>`/quote and the next `<`/quote.
+          const [n, k, text] = v.splice
+          const starts = [...line.matchAll(/>(?=[^<]*<)|(?<==)['"]/g)].map((m) => m.index + 1)
+          const at = starts[n % starts.length]!
+          const end = Math.min(...["<", "'", '"'].map((c) => line.indexOf(c, at)).filter((i) => i >= 0))
+          const cut = at + (k % (end - at + 1))
+          line = line.slice(0, cut) + text + line.slice(cut)
+        } else {
+          expect(parseStrict(line).error).toBeNull()
+          const fast = parsePlain(line)
+          if (fast !== null) expect(fast).toEqual([expectedRecord(other)])
+        }
+        outcomes[checkAgreement(line)]++
+      }),
+      { numRuns: Number(process.env.INGEST_PROPERTY_RUNS ?? 3000) },
+    )
+    expect(outcomes.fast).toBeGreaterThan(500) // most siblings are read through the learned shape
+    expect(outcomes.rejected).toBeGreaterThan(100)
+  })
+
+  it('give the same records whether or not the shapes were learned before', () => {
+    const lines: string[] = []
+    for (const dir of ['sysmon', 'security-4688', 'malformed']) {
+      for (const file of readdirSync(FIXTURES + dir).filter((f) => f.endsWith('.xml'))) lines.push(...readFileSync(`${FIXTURES}${dir}/${file}`, 'utf8').split('\n').filter((l) => l !== ''))
+    }
+    const cold = lines.map((line) => {
+      clearFastPathTemplates()
+      return parsePlain(line)
+    })
+    // Twice through, so every line is read through shapes learned from other lines.
+    for (let round = 0; round < 2; round++) expect(lines.map(parsePlain)).toEqual(cold)
+    expect(cold.filter((r) => r !== null).length).toBeGreaterThanOrEqual(50)
+  })
+
+  it('keep the learned shapes bounded', () => {
+    clearFastPathTemplates()
+    fc.assert(fc.property(generatedEvent, (e) => void parseRegularLine(renderEvent(e))), { numRuns: 500 })
+    const counts = fastPathTemplateCounts()
+    expect(counts.system).toBeLessThanOrEqual(8)
+    expect(counts.data).toBeLessThanOrEqual(64)
   })
 })

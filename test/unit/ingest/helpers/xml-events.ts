@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { StrictEventParser } from '../../../../src/ingest/xml/strict-path.js'
-import type { WinEventRecord } from '../../../../src/ingest/xml/win-event.js'
+import type { WinEventView } from '../../../../src/ingest/win-event-view.js'
 
 /**
  * Generators of Windows XML events with hostile values (entities, character references, quotes,
@@ -88,7 +88,11 @@ export function expectedRecord(e: GeneratedEvent): Record<string, unknown> {
   }
 }
 
-export const plain = (r: WinEventRecord): Record<string, unknown> => ({ ...r, data: [...r.data] })
+/** A record of either path as plain data: the WinEventView fields, and the Data entries in document order. */
+export const plain = (r: WinEventView & { data: Iterable<[string, string]> }): Record<string, unknown> => ({
+  eventId: r.eventId, channel: r.channel, computer: r.computer, recordId: r.recordId, keywords: r.keywords, provider: r.provider,
+  systemTime: r.systemTime, userId: r.userId, data: [...r.data],
+})
 
 const strict = new StrictEventParser()
 
