@@ -39,6 +39,7 @@ const config: CodegenConfig = {
           DetectionDrilldown: `${parents}#DrilldownView`,
           LogUpload: `${parents}#UploadRow`,
           ProcessEvent: `${parents}#ProcessEventParent`,
+          RiskConfig: `${parents}#Rba`,
           RiskEvent: `${parents}#RiskEventRecord`,
           RiskIncident: `${parents}#RiskIncidentParent`,
           RiskIncidentRule: `${parents}#RiskIncidentRuleRecord`,

@@ -1,3 +1,4 @@
+import type { Rba } from '../detection/index.js'
 import type { DrilldownView } from '../services/detection-drilldowns.js'
 import type { AuditEventRow } from '../store/audit-events.js'
 import type { DetectionRecord, RiskEventRecord } from '../store/detections-query.js'
@@ -16,7 +17,7 @@ import type { UploadRow } from '../store/uploads-query.js'
  * Records that do not carry their tenant get it added, for the field resolvers' own queries.
  */
 
-export type { AuditEventRow, DrilldownView, RiskEventRecord, RiskIncidentRuleRecord, RuleRow, ScanRecord, ScanScheduleRecord, UploadRow }
+export type { AuditEventRow, DrilldownView, Rba, RiskEventRecord, RiskIncidentRuleRecord, RuleRow, ScanRecord, ScanScheduleRecord, UploadRow }
 
 export type DetectionParent = DetectionRecord & { tenantId: string }
 export type RiskObjectParent = RiskObjectRecord & { tenantId: string }

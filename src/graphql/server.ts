@@ -28,11 +28,12 @@ import { scanResolvers } from './resolvers/scans.js'
 import { uploadResolvers } from './resolvers/uploads.js'
 import { webhookResolvers } from './resolvers/webhooks.js'
 import { DateTimeScalar, JsonScalar } from './scalars.js'
+import type { Resolvers, SubscriptionResolvers } from './generated/resolver-types.js'
 
 /** The SDL, committed beside the code; every type and field is described there. */
 export const typeDefs = readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8')
 
-export const resolvers = {
+export const resolvers: Resolvers = {
   DateTime: DateTimeScalar,
   JSON: JsonScalar,
   Upload: GraphQLUpload,
@@ -52,7 +53,9 @@ export const resolvers = {
   RiskIncidentRule: riskIncidentResolvers.RiskIncidentRule,
   Scan: scanResolvers.Scan,
   ScanSchedule: scanResolvers.ScanSchedule,
-  Subscription: liveResolvers.Subscription,
+  // Subscriptions run over WebSocket only (refuseHttpSubscriptions), whose context is a LiveContext:
+  // a request's plus the live hub (subscription-server.ts).
+  Subscription: liveResolvers.Subscription as SubscriptionResolvers,
 }
 
 /** One executable schema for both transports: Apollo over HTTP, graphql-ws for subscriptions. */

@@ -1,13 +1,11 @@
-import type { RuleRow } from '../../store/rules.js'
-import { setRuleAlerting, type RuleAlertingInput } from '../../store/rule-alerting.js'
-import type { DetectionRecord } from '../../store/detections-query.js'
+import { setRuleAlerting } from '../../store/rule-alerting.js'
 import { loadBatched } from '../batch-loader.js'
 import { requireTenant, type RequestContext } from '../context.js'
 import { formatDuration } from '../../scans/schedule-window.js'
+import type { Resolvers } from '../generated/resolver-types.js'
+import type { DetectionParent } from '../resolver-parents.js'
 
 /** A rule's alert suppression and cap (store/detection-alerting.ts), and what suppression did to detections. */
-
-type DetectionParent = DetectionRecord & { tenantId: string }
 
 /** Per detection: the number and total events of the detections suppressed into it. */
 function suppressedInto(ctx: RequestContext, d: DetectionParent): Promise<{ detections: number; events: number } | undefined> {
@@ -20,23 +18,23 @@ function suppressedInto(ctx: RequestContext, d: DetectionParent): Promise<{ dete
   })
 }
 
-export const alertingResolvers = {
+export const alertingResolvers: Resolvers = {
   Mutation: {
-    setRuleAlerting: (_: unknown, args: { id: string; input: RuleAlertingInput }, ctx: RequestContext) => {
+    setRuleAlerting: (_, args, ctx) => {
       const { tenantId } = requireTenant(ctx, 'write-rules')
       return setRuleAlerting(ctx.deps.prisma, tenantId, args.id, args.input)
     },
   },
   Rule: {
-    alerting: (r: RuleRow) => ({
+    alerting: (r) => ({
       suppressBy: r.suppressBy,
       suppressWindow: r.suppressWindowSeconds === null ? null : formatDuration(r.suppressWindowSeconds),
       maxDetectionsPerRun: r.maxDetectionsPerRun,
     }),
   },
   Detection: {
-    suppressedInto: (d: DetectionParent) => d.suppressedInto,
-    suppressedDetections: async (d: DetectionParent, _: unknown, ctx: RequestContext) => (await suppressedInto(ctx, d))?.detections ?? 0,
-    suppressedCount: async (d: DetectionParent, _: unknown, ctx: RequestContext) => (await suppressedInto(ctx, d))?.events ?? 0,
+    suppressedInto: (d) => d.suppressedInto,
+    suppressedDetections: async (d, _, ctx) => (await suppressedInto(ctx, d))?.detections ?? 0,
+    suppressedCount: async (d, _, ctx) => (await suppressedInto(ctx, d))?.events ?? 0,
   },
 }

@@ -2,30 +2,17 @@ import { ctime, lookupTechniques, type RuleDefinition } from '../../detection/in
 import { pageSize } from '../../store/cursor.js'
 import { InvalidInputError } from '../../errors.js'
 import { addDetectionComment, assignDetection, commentsOfDetection, setDetectionStatus } from '../../store/detection-triage.js'
-import { queryDetections, riskEventsOfDetection, type DetectionRecord, type DetectionStatus } from '../../store/detections-query.js'
-import { queryRiskObjects, type RiskObjectRecord } from '../../store/risk-query.js'
+import { queryDetections, riskEventsOfDetection } from '../../store/detections-query.js'
+import { queryRiskObjects } from '../../store/risk-query.js'
 import { isUuid, type RuleRow } from '../../store/rules.js'
 import { requireTenant, type RequestContext } from '../context.js'
+import type { DetectionFilter, Resolvers } from '../generated/resolver-types.js'
+import { requiredRow } from '../required-row.js'
 
 /**
  * Detections, risk objects and ATT&CK summaries: views over what the workers wrote; and the
  * detections' triage (status, assignee, comments), which analyst and admin keys change.
  */
-
-interface DetectionFilterArgs {
-  ruleId?: string | null
-  dest?: string | null
-  user?: string | null
-  from?: Date | null
-  to?: Date | null
-  mitreTechnique?: string | null
-  status?: DetectionStatus[] | null
-  assignee?: string | null
-  assigned?: boolean | null
-  includeSuppressed?: boolean | null
-}
-
-type DetectionParent = DetectionRecord & { tenantId: string }
 
 async function rulesById(ctx: RequestContext, tenantId: string, ids?: string[]) {
   const rows = await ctx.deps.prisma.rule.findMany({ where: { tenantId, ...(ids ? { id: { in: ids } } : {}) } })
@@ -58,7 +45,7 @@ async function loadRulesOfPage(ctx: RequestContext, tenantId: string, ruleIds: s
   for (const id of missing) cache.set(id, Promise.resolve(rows.find((r) => r.id === id) ?? null))
 }
 
-function ruleIdsForFilter(rules: Awaited<ReturnType<typeof rulesById>>, filter: DetectionFilterArgs): string[] | null {
+function ruleIdsForFilter(rules: Awaited<ReturnType<typeof rulesById>>, filter: DetectionFilter): string[] | null {
   let ids: string[] | null = filter.ruleId ? [filter.ruleId] : null
   if (filter.mitreTechnique) {
     const t = filter.mitreTechnique.toUpperCase()
@@ -68,9 +55,9 @@ function ruleIdsForFilter(rules: Awaited<ReturnType<typeof rulesById>>, filter: 
   return ids
 }
 
-export const detectionResolvers = {
+export const detectionResolvers: Resolvers = {
   Query: {
-    detections: async (_: unknown, args: { filter?: DetectionFilterArgs | null; first?: number; after?: string | null }, ctx: RequestContext) => {
+    detections: async (_, args, ctx) => {
       const { tenantId } = requireTenant(ctx, 'read')
       const filter = args.filter ?? {}
       const first = pageSize(args.first, 50, 500)
@@ -96,13 +83,13 @@ export const detectionResolvers = {
         totalCount: page.totalCount,
       }
     },
-    riskObjects: async (_: unknown, args: { filter?: { type?: string; object?: string; ruleId?: string; from?: Date; to?: Date } | null; first?: number }, ctx: RequestContext) => {
+    riskObjects: async (_, args, ctx) => {
       const { tenantId } = requireTenant(ctx, 'read')
       const first = pageSize(args.first, 100, 1000)
       const records = await queryRiskObjects(ctx.deps.pool, { tenantId, ...(args.filter ?? {}), first })
       return records.map((r) => ({ ...r, tenantId }))
     },
-    mitreTechniques: async (_: unknown, args: { filter?: { tactic?: string | null; ruleId?: string | null; detectedOnly?: boolean | null } | null }, ctx: RequestContext) => {
+    mitreTechniques: async (_, args, ctx) => {
       const { tenantId } = requireTenant(ctx, 'read')
       const filter = args.filter ?? {}
       // A rule id that is not a uuid names no rule (Postgres would refuse to compare it).
@@ -130,46 +117,46 @@ export const detectionResolvers = {
     },
   },
   Mutation: {
-    setDetectionStatus: async (_: unknown, args: { id: string; status: DetectionStatus; comment?: string | null }, ctx: RequestContext): Promise<DetectionParent> => {
+    setDetectionStatus: async (_, args, ctx) => {
       const { tenantId, keyId } = requireTenant(ctx, 'triage')
       return { ...(await setDetectionStatus(ctx.deps.pool, { tenantId, keyId }, args.id, args.status, args.comment)), tenantId }
     },
-    assignDetection: async (_: unknown, args: { id: string; assignee?: string | null }, ctx: RequestContext): Promise<DetectionParent> => {
+    assignDetection: async (_, args, ctx) => {
       const { tenantId } = requireTenant(ctx, 'triage')
       // An omitted argument must not silently unassign.
       if (args.assignee === undefined) throw new InvalidInputError('assignee is required: an analyst (e.g. a name or e-mail), or null to unassign', { field: 'assignee' })
       return { ...(await assignDetection(ctx.deps.pool, tenantId, args.id, args.assignee)), tenantId }
     },
-    addDetectionComment: (_: unknown, args: { id: string; body: string }, ctx: RequestContext) => {
+    addDetectionComment: (_, args, ctx) => {
       const { tenantId, keyId } = requireTenant(ctx, 'triage')
       return addDetectionComment(ctx.deps.pool, { tenantId, keyId }, args.id, args.body)
     },
   },
   Detection: {
-    rule: (d: DetectionParent, _: unknown, ctx: RequestContext) => ruleOf(ctx, d.tenantId, d.ruleId),
-    comments: (d: DetectionParent, _: unknown, ctx: RequestContext) => commentsOfDetection(ctx.deps.pool, d.tenantId, d.id),
-    firstTime: (d: DetectionParent) => (d.firstTime ? ctime(d.firstTime.getTime()) : null),
-    lastTime: (d: DetectionParent) => (d.lastTime ? ctime(d.lastTime.getTime()) : null),
-    firstSeen: (d: DetectionParent) => d.firstTime,
-    lastSeen: (d: DetectionParent) => d.lastTime,
-    riskEvents: (d: DetectionParent, _: unknown, ctx: RequestContext) => riskEventsOfDetection(ctx.deps.pool, d.tenantId, d.id),
-    threatObjects: async (d: DetectionParent, _: unknown, ctx: RequestContext) => {
+    rule: async (d, _, ctx) => requiredRow(await ruleOf(ctx, d.tenantId, d.ruleId), `rule ${d.ruleId} of detection ${d.id}`),
+    comments: (d, _, ctx) => commentsOfDetection(ctx.deps.pool, d.tenantId, d.id),
+    firstTime: (d) => (d.firstTime ? ctime(d.firstTime.getTime()) : null),
+    lastTime: (d) => (d.lastTime ? ctime(d.lastTime.getTime()) : null),
+    firstSeen: (d) => d.firstTime,
+    lastSeen: (d) => d.lastTime,
+    riskEvents: (d, _, ctx) => riskEventsOfDetection(ctx.deps.pool, d.tenantId, d.id),
+    threatObjects: async (d, _, ctx) => {
       const rule = await ruleOf(ctx, d.tenantId, d.ruleId)
       const specs = rule ? (definitionOf(rule).rba?.threatObjects ?? []) : []
       return specs
         .map((s) => ({ value: d.fields[s.field], type: s.type }))
         .filter((t): t is { value: string; type: string } => t.value !== undefined && t.value !== '' && t.value !== 'null')
     },
-    mitre: async (d: DetectionParent, _: unknown, ctx: RequestContext) => {
+    mitre: async (d, _, ctx) => {
       const rule = await ruleOf(ctx, d.tenantId, d.ruleId)
       return rule ? lookupTechniques(definitionOf(rule).tags?.mitreAttackIds ?? []) : []
     },
   },
   RiskObject: {
-    ruleCount: (r: RiskObjectRecord) => r.ruleIds.length,
-    rules: async (r: RiskObjectRecord & { tenantId: string }, _: unknown, ctx: RequestContext) =>
+    ruleCount: (r) => r.ruleIds.length,
+    rules: async (r, _, ctx) =>
       [...(await rulesById(ctx, r.tenantId, r.ruleIds)).values()].sort((a, b) => a.name.localeCompare(b.name)),
-    techniques: (r: RiskObjectRecord) => lookupTechniques(r.techniqueIds),
-    tactics: (r: RiskObjectRecord) => [...new Set(lookupTechniques(r.techniqueIds).flatMap((t) => t.tactics))].sort(),
+    techniques: (r) => lookupTechniques(r.techniqueIds),
+    tactics: (r) => [...new Set(lookupTechniques(r.techniqueIds).flatMap((t) => t.tactics))].sort(),
   },
 }

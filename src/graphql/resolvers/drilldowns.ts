@@ -1,13 +1,14 @@
 import type pg from 'pg'
 import { CIM_PROCESS_FIELDS, type RuleDefinition } from '../../detection/index.js'
 import type { GroupEvent } from '../../sql-backend/index.js'
-import { detectionDrilldowns, type DrilldownAnswer, type DrilldownView } from '../../services/detection-drilldowns.js'
+import { detectionDrilldowns, type DrilldownAnswer } from '../../services/detection-drilldowns.js'
 import { rawEventTexts } from '../../services/raw-event-texts.js'
 import { pageSize } from '../../store/cursor.js'
 import { contributingEvents, type EventsPage } from '../../store/detection-events.js'
-import type { DetectionRecord, RiskEventRecord } from '../../store/detections-query.js'
 import type { RiskEventsPage } from '../../store/risk-events-of-objects.js'
-import { requireTenant, type RequestContext } from '../context.js'
+import { requireTenant } from '../context.js'
+import type { Resolvers } from '../generated/resolver-types.js'
+import type { ProcessEventParent } from '../resolver-parents.js'
 
 /**
  * Drilldown from detections and risk events to what they were made of: the stored events each
@@ -17,25 +18,12 @@ import { requireTenant, type RequestContext } from '../context.js'
 const MAX_PAGE = 200
 const DEFAULT_PAGE = 50
 
-type PageArgs = { first?: number | null; after?: string | null }
-
-/** A ProcessEvent as the schema shows it; `raw` is read for the whole page once, when asked for. */
-interface ProcessEventNode {
-  id: string
-  time: Date
-  uploadId: string
-  source: string
-  line: number
-  fields: Record<string, string | null>
-  raw: () => Promise<string | null>
-}
-
 function eventConnection(pool: pg.Pool, page: EventsPage) {
   const events = page.edges.map((e) => e.node)
   let texts: Promise<Map<string, string | null>> | null = null
   const rawOf = async (e: GroupEvent) => (await (texts ??= rawEventTexts(pool, events))).get(e.id) ?? null
   return {
-    __typename: 'ProcessEventConnection',
+    __typename: 'ProcessEventConnection' as const,
     edges: page.edges.map(({ cursor, node: e }) => ({ cursor, node: processEventNode(e, () => rawOf(e)) })),
     pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.edges.at(-1)?.cursor ?? null },
     totalCount: page.totalCount,
@@ -43,7 +31,7 @@ function eventConnection(pool: pg.Pool, page: EventsPage) {
   }
 }
 
-function processEventNode(e: GroupEvent, raw: () => Promise<string | null>): ProcessEventNode {
+function processEventNode(e: GroupEvent, raw: () => Promise<string | null>): ProcessEventParent {
   const fields: Record<string, string | null> = {}
   for (const f of CIM_PROCESS_FIELDS) fields[f] = e.event[f]
   return { id: e.id, time: new Date(e.event._time), uploadId: e.uploadId, source: e.source, line: e.line, fields, raw }
@@ -51,8 +39,8 @@ function processEventNode(e: GroupEvent, raw: () => Promise<string | null>): Pro
 
 function riskEventConnection(page: RiskEventsPage) {
   return {
-    __typename: 'RiskEventConnection',
-    edges: page.edges,
+    __typename: 'RiskEventConnection' as const,
+    edges: [...page.edges],
     pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.edges.at(-1)?.cursor ?? null },
     totalCount: page.totalCount,
   }
@@ -60,35 +48,36 @@ function riskEventConnection(page: RiskEventsPage) {
 
 const answerConnection = (pool: pg.Pool, answer: DrilldownAnswer) => (answer.kind === 'events' ? eventConnection(pool, answer) : riskEventConnection(answer))
 
-export const drilldownResolvers = {
+export const drilldownResolvers: Resolvers = {
   Detection: {
-    events: async (d: DetectionRecord & { tenantId: string }, args: PageArgs, ctx: RequestContext) => {
+    events: async (d, args, ctx) => {
       const first = pageSize(args.first, DEFAULT_PAGE, MAX_PAGE)
       return eventConnection(ctx.deps.pool, await contributingEvents(ctx.deps, { tenantId: d.tenantId, detectionId: d.id, first, after: args.after }))
     },
-    drilldowns: async (d: DetectionRecord & { tenantId: string }, _: unknown, ctx: RequestContext) => {
+    drilldowns: async (d, _, ctx) => {
       const rule = await ctx.deps.prisma.rule.findFirst({ where: { id: d.ruleId, tenantId: d.tenantId }, select: { definition: true } })
       const drilldowns = rule ? ((rule.definition as unknown as RuleDefinition).drilldowns ?? []) : []
       return detectionDrilldowns(ctx.deps, d, drilldowns)
     },
   },
   RiskEvent: {
-    events: async (r: RiskEventRecord, args: PageArgs, ctx: RequestContext) => {
+    events: async (r, args, ctx) => {
       const { tenantId } = requireTenant(ctx, 'read')
       const first = pageSize(args.first, DEFAULT_PAGE, MAX_PAGE)
       return eventConnection(ctx.deps.pool, await contributingEvents(ctx.deps, { tenantId, detectionId: r.detectionId, uploadId: r.uploadId, first, after: args.after }))
     },
   },
   ProcessEvent: {
-    raw: (e: ProcessEventNode) => e.raw(),
+    raw: (e) => e.raw(),
   },
   DetectionDrilldown: {
-    answer: async (v: DrilldownView, args: PageArgs, ctx: RequestContext) => {
+    answer: async (v, args, ctx) => {
       if (v.answer === null) return null
       return answerConnection(ctx.deps.pool, await v.answer({ first: pageSize(args.first, DEFAULT_PAGE, MAX_PAGE), after: args.after }))
     },
   },
   DrilldownAnswer: {
-    __resolveType: (answer: { __typename: string }) => answer.__typename,
+    // Both connections are built with their __typename (eventConnection, riskEventConnection).
+    __resolveType: (answer) => answer.__typename ?? null,
   },
 }

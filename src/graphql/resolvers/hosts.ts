@@ -1,14 +1,15 @@
 import { parseAidmaster } from '../../hosts/parse-aidmaster.js'
 import { countCrowdstrikeHosts, upsertCrowdstrikeHosts } from '../../store/crowdstrike-hosts.js'
-import { requireTenant, type RequestContext } from '../context.js'
+import { requireTenant } from '../context.js'
+import type { Resolvers } from '../generated/resolver-types.js'
 
 /** The tenant's CrowdStrike aidmaster inventory. */
-export const hostResolvers = {
+export const hostResolvers: Resolvers = {
   Query: {
-    crowdStrikeHostCount: (_: unknown, __: unknown, ctx: RequestContext) => countCrowdstrikeHosts(ctx.deps.pool, requireTenant(ctx, 'read').tenantId),
+    crowdStrikeHostCount: (_, __, ctx) => countCrowdstrikeHosts(ctx.deps.pool, requireTenant(ctx, 'read').tenantId),
   },
   Mutation: {
-    importCrowdStrikeHosts: async (_: unknown, args: { data: string }, ctx: RequestContext) => {
+    importCrowdStrikeHosts: async (_, args, ctx) => {
       const { tenantId } = requireTenant(ctx, 'write-rules')
       const parsed = parseAidmaster(args.data)
       const counts = await upsertCrowdstrikeHosts(ctx.deps.pool, tenantId, parsed.hosts)

@@ -13,8 +13,9 @@ import {
   type ScanScheduleInput,
   type ScanScheduleRecord,
 } from '../../store/scan-schedules.js'
-import { createScan, listScans, scanById, type ScanRecord, type ScanStatus } from '../../store/scans.js'
+import { createScan, listScans, scanById } from '../../store/scans.js'
 import { requireTenant, type RequestContext } from '../context.js'
+import type { Resolvers } from '../generated/resolver-types.js'
 
 /**
  * Scans over stored events (src/scans/): queued here, run by the scan workers. Starting scans and
@@ -43,15 +44,15 @@ async function synced(ctx: RequestContext, s: ScanScheduleRecord): Promise<ScanS
   return s
 }
 
-export const scanResolvers = {
+export const scanResolvers: Resolvers = {
   Query: {
-    scans: async (_: unknown, args: { first?: number | null; after?: string | null; filter?: { scheduleId?: string | null; status?: ScanStatus[] | null } | null }, ctx: RequestContext) => {
+    scans: async (_, args, ctx) => {
       const { tenantId } = requireTenant(ctx, 'read')
       const scheduleId = args.filter?.scheduleId ?? null
       if (scheduleId !== null && !isUuid(scheduleId)) return connectionOf({ records: [], hasNextPage: false })
       return connectionOf(await listScans(ctx.deps.pool, { tenantId, first: pageSize(args.first, 50, 500), after: args.after, scheduleId, status: args.filter?.status }))
     },
-    scan: async (_: unknown, args: { id: string }, ctx: RequestContext) => {
+    scan: async (_, args, ctx) => {
       const { tenantId } = requireTenant(ctx, 'read')
       if (!isUuid(args.id)) return null
       return scanById(ctx.deps.pool, tenantId, args.id).catch((err: unknown) => {
@@ -59,13 +60,13 @@ export const scanResolvers = {
         throw err
       })
     },
-    scanSchedules: (_: unknown, __: unknown, ctx: RequestContext) => {
+    scanSchedules: (_, __, ctx) => {
       const { tenantId } = requireTenant(ctx, 'read')
       return listScanSchedules(ctx.deps.pool, tenantId)
     },
   },
   Mutation: {
-    runScan: async (_: unknown, args: { rules?: string[] | null; from: Date; to: Date }, ctx: RequestContext) => {
+    runScan: async (_, args, ctx) => {
       const { tenantId } = requireTenant(ctx, 'write-rules')
       if (!(args.from.getTime() < args.to.getTime())) throw new InvalidInputError(`"from" (${args.from.toISOString()}) must be before "to" (${args.to.toISOString()})`, { field: 'from' })
       const ruleIds = await scanRuleIds(ctx, tenantId, args.rules)
@@ -73,7 +74,7 @@ export const scanResolvers = {
       await enqueueScan(ctx.deps.scanQueue, { scanId: scan.id, tenantId })
       return scan
     },
-    rescanUpload: async (_: unknown, args: { uploadId: string; rules?: string[] | null }, ctx: RequestContext) => {
+    rescanUpload: async (_, args, ctx) => {
       const { tenantId } = requireTenant(ctx, 'write-rules')
       const upload = isUuid(args.uploadId) ? await ctx.deps.prisma.upload.findFirst({ where: { tenantId, id: args.uploadId }, select: { status: true } }) : null
       if (upload === null) throw new NotFoundError('upload', args.uploadId)
@@ -85,28 +86,28 @@ export const scanResolvers = {
       await enqueueScan(ctx.deps.scanQueue, { scanId: scan.id, tenantId })
       return scan
     },
-    createScanSchedule: async (_: unknown, args: { input: ScanScheduleInput }, ctx: RequestContext) => {
+    createScanSchedule: async (_, args, ctx) => {
       const { tenantId } = requireTenant(ctx, 'write-rules')
       await checkScheduleRules(ctx, tenantId, args.input)
       return synced(ctx, await createScanSchedule(ctx.deps.pool, tenantId, args.input, new Date()))
     },
-    updateScanSchedule: async (_: unknown, args: { id: string; input: ScanScheduleInput }, ctx: RequestContext) => {
+    updateScanSchedule: async (_, args, ctx) => {
       const { tenantId } = requireTenant(ctx, 'write-rules')
       if (!isUuid(args.id)) throw new NotFoundError('scan schedule', args.id)
       await checkScheduleRules(ctx, tenantId, args.input)
       return synced(ctx, await updateScanSchedule(ctx.deps.pool, tenantId, args.id, args.input, new Date()))
     },
-    pauseScanSchedule: async (_: unknown, args: { id: string }, ctx: RequestContext) => {
+    pauseScanSchedule: async (_, args, ctx) => {
       const { tenantId } = requireTenant(ctx, 'write-rules')
       if (!isUuid(args.id)) throw new NotFoundError('scan schedule', args.id)
       return synced(ctx, await setScanSchedulePaused(ctx.deps.pool, tenantId, args.id, true))
     },
-    resumeScanSchedule: async (_: unknown, args: { id: string }, ctx: RequestContext) => {
+    resumeScanSchedule: async (_, args, ctx) => {
       const { tenantId } = requireTenant(ctx, 'write-rules')
       if (!isUuid(args.id)) throw new NotFoundError('scan schedule', args.id)
       return synced(ctx, await setScanSchedulePaused(ctx.deps.pool, tenantId, args.id, false))
     },
-    deleteScanSchedule: async (_: unknown, args: { id: string }, ctx: RequestContext) => {
+    deleteScanSchedule: async (_, args, ctx) => {
       const { tenantId } = requireTenant(ctx, 'write-rules')
       if (!isUuid(args.id)) throw new NotFoundError('scan schedule', args.id)
       await deleteScanSchedule(ctx.deps.pool, tenantId, args.id)
@@ -115,19 +116,19 @@ export const scanResolvers = {
     },
   },
   Scan: {
-    backfilled: (s: ScanRecord) => s.backfilledFrom !== null,
+    backfilled: (s) => s.backfilledFrom !== null,
   },
   ScanSchedule: {
-    rules: (s: ScanScheduleRecord) => ({ all: s.allRules, ruleIds: s.ruleIds, tags: s.tags }),
-    windowStart: (s: ScanScheduleRecord) => formatRelativeTime(s.windowStartSeconds),
-    windowEnd: (s: ScanScheduleRecord) => formatRelativeTime(s.windowEndSeconds),
-    nextRunAt: async (s: ScanScheduleRecord, _: unknown, ctx: RequestContext) => {
+    rules: (s) => ({ all: s.allRules, ruleIds: s.ruleIds, tags: s.tags }),
+    windowStart: (s) => formatRelativeTime(s.windowStartSeconds),
+    windowEnd: (s) => formatRelativeTime(s.windowEndSeconds),
+    nextRunAt: async (s, _, ctx) => {
       if (s.paused) return null
       // The job scheduler's own next run when Redis has it; else computed from the cron expression.
       const scheduler = await ctx.deps.scanQueue.getJobScheduler(schedulerIdOf(s.id)).catch(() => undefined)
       return scheduler?.next !== undefined ? new Date(scheduler.next) : nextCronRun(s.cron, s.timeZone, new Date())
     },
-    scans: async (s: ScanScheduleRecord, args: { first?: number | null; after?: string | null }, ctx: RequestContext) =>
+    scans: async (s, args, ctx) =>
       connectionOf(await listScans(ctx.deps.pool, { tenantId: s.tenantId, first: pageSize(args.first, 20, 500), after: args.after, scheduleId: s.id })),
   },
 }

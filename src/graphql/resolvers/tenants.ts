@@ -1,18 +1,19 @@
 import { InvalidInputError, NotFoundError } from '../../errors.js'
-import { checkNewKey, createApiKey, listApiKeys, revokeApiKey, type ApiKeyRole } from '../../store/api-keys.js'
+import { checkNewKey, createApiKey, listApiKeys, revokeApiKey } from '../../store/api-keys.js'
 import { setRetentionDays } from '../../store/tenant-retention.js'
 import { createTenant, deleteTenant, listTenants, setTenantStatus } from '../../store/tenants.js'
-import { requireOperator, requireTenant, type RequestContext } from '../context.js'
+import { requireOperator, requireTenant } from '../context.js'
+import type { Resolvers } from '../generated/resolver-types.js'
 
 /** Tenants (the operator's business) and API keys (each tenant admin's). Keys are shown once. */
-export const tenantResolvers = {
+export const tenantResolvers: Resolvers = {
   Query: {
-    tenants: (_: unknown, __: unknown, ctx: RequestContext) => {
+    tenants: (_, __, ctx) => {
       requireOperator(ctx)
       return listTenants(ctx.deps.prisma)
     },
-    apiKeys: (_: unknown, __: unknown, ctx: RequestContext) => listApiKeys(ctx.deps.prisma, requireTenant(ctx, 'manage-keys').tenantId),
-    tenant: async (_: unknown, __: unknown, ctx: RequestContext) => {
+    apiKeys: (_, __, ctx) => listApiKeys(ctx.deps.prisma, requireTenant(ctx, 'manage-keys').tenantId),
+    tenant: async (_, __, ctx) => {
       const { tenantId } = requireTenant(ctx, 'read')
       const tenant = await ctx.deps.prisma.tenant.findFirst({ where: { id: tenantId } })
       if (!tenant) throw new NotFoundError('Tenant', tenantId)
@@ -20,33 +21,33 @@ export const tenantResolvers = {
     },
   },
   Mutation: {
-    createTenant: async (_: unknown, args: { name: string }, ctx: RequestContext) => {
+    createTenant: async (_, args, ctx) => {
       requireOperator(ctx)
       const created = await createTenant(ctx.deps.prisma, args.name)
       return { tenant: await ctx.deps.prisma.tenant.findFirstOrThrow({ where: { id: created.tenant.id } }), apiKey: created.apiKey }
     },
-    suspendTenant: (_: unknown, args: { id: string }, ctx: RequestContext) => {
+    suspendTenant: (_, args, ctx) => {
       requireOperator(ctx)
       return setTenantStatus(ctx.deps.prisma, args.id, 'SUSPENDED')
     },
-    resumeTenant: (_: unknown, args: { id: string }, ctx: RequestContext) => {
+    resumeTenant: (_, args, ctx) => {
       requireOperator(ctx)
       return setTenantStatus(ctx.deps.prisma, args.id, 'ACTIVE')
     },
-    deleteTenant: (_: unknown, args: { id: string }, ctx: RequestContext) => {
+    deleteTenant: (_, args, ctx) => {
       requireOperator(ctx)
       return deleteTenant(ctx.deps.pool, args.id)
     },
-    createApiKey: async (_: unknown, args: { name: string; role: ApiKeyRole; expiresAt?: Date | null }, ctx: RequestContext) => {
+    createApiKey: async (_, args, ctx) => {
       const { tenantId } = requireTenant(ctx, 'manage-keys')
       checkNewKey(args, new Date())
       const created = await createApiKey(ctx.deps.prisma, { tenantId, name: args.name, role: args.role, expiresAt: args.expiresAt ?? null })
       const apiKey = (await listApiKeys(ctx.deps.prisma, tenantId)).find((k) => k.id === created.id)!
       return { apiKey, key: created.key }
     },
-    revokeApiKey: (_: unknown, args: { id: string }, ctx: RequestContext) =>
+    revokeApiKey: (_, args, ctx) =>
       revokeApiKey(ctx.deps.prisma, requireTenant(ctx, 'manage-keys').tenantId, args.id, new Date()),
-    setRetentionPeriod: (_: unknown, args: { days?: number | null }, ctx: RequestContext) => {
+    setRetentionPeriod: (_, args, ctx) => {
       const { tenantId } = requireTenant(ctx, 'manage-settings')
       // An omitted argument must not silently mean "keep forever".
       if (args.days === undefined) throw new InvalidInputError('days is required: a number of days from 1 to 3650, or null to keep events forever', { field: 'days' })

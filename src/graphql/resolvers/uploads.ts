@@ -1,28 +1,29 @@
-import type { FileUpload } from 'graphql-upload/processRequest.mjs'
 import { NotFoundError } from '../../errors.js'
+import type { IngestStats } from '../../ingest/stats.js'
 import { acceptUpload, parseFormatName } from '../../services/receive-upload.js'
 import { uploadProgressOf } from '../../services/upload-progress.js'
 import { pageSize } from '../../store/cursor.js'
-import { findUpload, listUploads, type UploadRow } from '../../store/uploads-query.js'
+import { findUpload, listUploads } from '../../store/uploads-query.js'
 import { deleteUpload } from '../../store/uploads.js'
 import { isUuid } from '../../store/rules.js'
-import { requireTenant, type RequestContext } from '../context.js'
+import { requireTenant } from '../context.js'
+import type { Resolvers } from '../generated/resolver-types.js'
 
-export const uploadResolvers = {
+export const uploadResolvers: Resolvers = {
   Query: {
     // Ingest-only keys may follow the uploads they send.
-    upload: (_: unknown, args: { id: string }, ctx: RequestContext) =>
+    upload: (_, args, ctx) =>
       findUpload(ctx.deps.prisma, requireTenant(ctx, ['read', 'upload']).tenantId, args.id),
-    uploads: (_: unknown, args: { first?: number; after?: string | null }, ctx: RequestContext) =>
+    uploads: (_, args, ctx) =>
       listUploads(ctx.deps.prisma, requireTenant(ctx, 'read').tenantId, pageSize(args.first, 20, 200), args.after),
   },
   Mutation: {
-    deleteUpload: async (_: unknown, args: { id: string }, ctx: RequestContext) => {
+    deleteUpload: async (_, args, ctx) => {
       const { tenantId } = requireTenant(ctx, 'write-rules')
       if (!isUuid(args.id) || !(await deleteUpload(ctx.deps.pool, tenantId, args.id))) throw new NotFoundError('Upload', args.id)
       return args.id
     },
-    uploadLogs: async (_: unknown, args: { file: Promise<FileUpload>; format?: string | null }, ctx: RequestContext) => {
+    uploadLogs: async (_, args, ctx) => {
       const { tenantId } = requireTenant(ctx, 'upload')
       const file = await args.file
       // Opened when reading starts: a file already cut at the size limit fails right there, where
@@ -35,11 +36,12 @@ export const uploadResolvers = {
     },
   },
   LogUpload: {
-    sizeBytes: (u: UploadRow) => Number(u.sizeBytes),
-    format: (u: UploadRow) => u.detectedFormat,
-    skipped: (u: UploadRow) => u.skippedCount,
-    skippedByKind: (u: UploadRow) => u.skippedByKind,
-    errors: (u: UploadRow) => u.errors,
-    progress: (u: UploadRow) => uploadProgressOf(u, new Date()),
+    sizeBytes: (u) => Number(u.sizeBytes),
+    format: (u) => u.detectedFormat,
+    skipped: (u) => u.skippedCount,
+    skippedByKind: (u) => u.skippedByKind,
+    // Stored as the parse's IngestStats.errors (json).
+    errors: (u) => u.errors as IngestStats['errors'],
+    progress: (u) => uploadProgressOf(u, new Date()),
   },
 }
