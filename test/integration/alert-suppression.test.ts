@@ -46,6 +46,9 @@ describe('alert suppression and the cap on detections per run', () => {
     const first = [...all].sort((a, b) => a.firstSeen.localeCompare(b.firstSeen))[0]!
     const others = all.filter((d) => d.id !== first.id)
     expect(others.every((d) => d.suppressedInto === first.id)).toBe(true)
+    // explainDetection answers with the same Detection, suppression included.
+    const explained = await graphql<{ explainDetection: { detection: { id: string; suppressedInto: string | null } } }>(svc.url, key, 'query ($id: ID!) { explainDetection(id: $id) { detection { id suppressedInto } } }', { id: others[0]!.id })
+    expect(explained.data!.explainDetection.detection).toEqual({ id: others[0]!.id, suppressedInto: first.id })
     const shown = (await graphql<List>(svc.url, key, LIST, {})).data!.detections
     expect(shown.totalCount).toBe(1)
     expect(shown.edges[0]!.node).toMatchObject({ id: first.id, suppressedInto: null, suppressedDetections: 3, suppressedCount: others.reduce((n, d) => n + d.count, 0) })
