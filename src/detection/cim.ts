@@ -1,4 +1,4 @@
-import type { CimProcessField, ExtractedProcessFields, ProcessEvent } from './event.js'
+import type { ExtractedProcessFields, ProcessEvent } from './event.js'
 
 /**
  * The CIM `Endpoint.Processes` data model as Splunk_SA_CIM defines it: calculated fields that are
@@ -30,29 +30,28 @@ const orNull = (v: string | null | undefined): string | null => (v === undefined
  * `vendor_product` calculation when the add-on names no vendor or product.
  */
 export function applyCimDataModel(time: number, raw: ExtractedProcessFields, sourcetype: string): ProcessEvent {
-  const plain = (f: CimProcessField): string | null => orNull(raw[f])
-  const integrity = plain('process_integrity_level')
+  const integrity = orNull(raw.process_integrity_level)
   return {
     _time: time,
-    action: plain('action'),
+    action: orNull(raw.action),
     dest: orUnknown(raw.dest),
     original_file_name: orUnknown(raw.original_file_name),
     parent_process: orUnknown(raw.parent_process),
-    parent_process_exec: plain('parent_process_exec'),
-    parent_process_guid: plain('parent_process_guid'),
-    parent_process_id: plain('parent_process_id'),
+    parent_process_exec: orNull(raw.parent_process_exec),
+    parent_process_guid: orNull(raw.parent_process_guid),
+    parent_process_id: orNull(raw.parent_process_id),
     parent_process_name: nameOrFromCommand(raw.parent_process_name, raw.parent_process),
-    parent_process_path: plain('parent_process_path'),
+    parent_process_path: orNull(raw.parent_process_path),
     process: orUnknown(raw.process),
-    process_exec: plain('process_exec'),
-    process_guid: plain('process_guid'),
-    process_hash: plain('process_hash'),
-    process_id: plain('process_id'),
+    process_exec: orNull(raw.process_exec),
+    process_guid: orNull(raw.process_guid),
+    process_hash: orNull(raw.process_hash),
+    process_id: orNull(raw.process_id),
     process_integrity_level: integrity === null ? null : integrity.toLowerCase(),
     process_name: nameOrFromCommand(raw.process_name, raw.process),
-    process_path: plain('process_path'),
+    process_path: orNull(raw.process_path),
     user: orUnknown(raw.user),
-    user_id: plain('user_id'),
+    user_id: orNull(raw.user_id),
     vendor_product: present(raw.vendor_product) ? raw.vendor_product : present(sourcetype) ? sourcetype : UNKNOWN,
   }
 }

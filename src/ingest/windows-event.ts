@@ -18,11 +18,12 @@ export const WINDOWS_SOURCETYPE = 'XmlWinEventLog'
 /** Longest channel name kept in a skipped-kind key (the name comes from the upload). */
 const MAX_KIND_CHANNEL = 100
 
-function toItem(source: EventSource, normalized: Normalized, record: WinEventView, line: number, offset: number, rawOffset: number, rawLength: number): IngestItem {
+function toItem(source: EventSource, normalized: Normalized, record: WinEventView, line: number, offset: number, rawOffset: number, rawLength: number, storable: boolean): IngestItem {
   if ('error' in normalized) return errorItem(line, offset, normalized.error)
+  const event = applyCimDataModel(normalized.time, normalized.fields, WINDOWS_SOURCETYPE)
   return {
     kind: 'event',
-    event: storableEvent(applyCimDataModel(normalized.time, normalized.fields, WINDOWS_SOURCETYPE)),
+    event: storable ? event : storableEvent(event),
     source,
     key: windowsEventKey(record),
     line,
@@ -38,10 +39,21 @@ function windowsEventKey(record: WinEventView): string | null {
   return detach(`${computer}|${channel}|${recordId.trim()}`)
 }
 
+/** Up to 15 ASCII digits without a leading zero: already what `String(Number(id))` gives (checked per event, so no regex). */
+function isCanonicalId(id: string): boolean {
+  if (id.length > 15 || (id.length > 1 && id.charCodeAt(0) === 48)) return false
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i)
+    if (c < 48 || c > 57) return false
+  }
+  return true
+}
+
 /** The EventID as a canonical decimal string, or why it is unusable. */
 export function windowsEventId(record: WinEventView): { id: string } | { error: string } {
   const eventId = record.eventId?.trim() ?? null
   if (eventId === null || eventId === '') return { error: 'Windows event has no <EventID>' }
+  if (isCanonicalId(eventId)) return { id: eventId }
   if (!/^\d+$/.test(eventId)) return { error: `Windows event has a non-numeric EventID '${eventId}'` }
   return { id: String(Number(eventId)) }
 }
@@ -51,17 +63,21 @@ export function isProcessCreation(channel: string | null, id: string): boolean {
   return (channel === SYSMON_CHANNEL && id === '1') || (channel === SECURITY_CHANNEL && id === '4688')
 }
 
-/** One Windows event → an item; `rawOffset`/`rawLength` are where its text is in the input (IngestItem). */
-export function windowsEventItem(record: WinEventView, line: number, offset: number, rawOffset: number, rawLength: number): IngestItem {
+/**
+ * One Windows event → an item; `rawOffset`/`rawLength` are where its text is in the input (IngestItem).
+ * `storable`: the caller knows no value has a NUL or a lone surrogate (the XML fast path declines
+ * such lines, and references to them are not XML characters), so the event need not be checked.
+ */
+export function windowsEventItem(record: WinEventView, line: number, offset: number, rawOffset: number, rawLength: number, storable = false): IngestItem {
   const eventId = windowsEventId(record)
   if ('error' in eventId) return errorItem(line, offset, eventId.error)
   const id = eventId.id
   if (record.channel === SYSMON_CHANNEL) {
-    if (id === '1') return toItem('sysmon', normalizeSysmon1(record), record, line, offset, rawOffset, rawLength)
+    if (id === '1') return toItem('sysmon', normalizeSysmon1(record), record, line, offset, rawOffset, rawLength, storable)
     return { kind: 'skipped', line, source: 'sysmon', eventKind: `sysmon:${id}`, reason: `Sysmon EventID ${id} is not a process creation` }
   }
   if (record.channel === SECURITY_CHANNEL) {
-    if (id === '4688') return toItem('security-4688', normalizeSecurity4688(record), record, line, offset, rawOffset, rawLength)
+    if (id === '4688') return toItem('security-4688', normalizeSecurity4688(record), record, line, offset, rawOffset, rawLength, storable)
     return { kind: 'skipped', line, source: 'other', eventKind: `security:${id}`, reason: `Security EventID ${id} is not a process creation` }
   }
   const channel = record.channel ?? ''

@@ -28,12 +28,14 @@ export function rebuild4688Process(newProcessName: string | null, commandLine: s
   return `${image} ${parts.rest}`
 }
 
+/** A Data value as the add-on sees it (null when absent or empty), copied off the raw line; a module function, not a closure per event. */
+const dataValue = (record: WinEventView, name: string): string | null => detachOrNull(valueOrNull(record.data.get(name)))
+
 export function normalizeSecurity4688(record: WinEventView): Normalized {
   const time = parseSystemTime(record.systemTime)
   if (time === null) return { error: `Security 4688 has no valid TimeCreated SystemTime${record.systemTime === null ? '' : ` ('${record.systemTime}')`}` }
-  const data = (name: string): string | null => detachOrNull(valueOrNull(record.data.get(name)))
-  const newProcessName = data('NewProcessName')
-  const parentPath = data('ParentProcessName')
+  const newProcessName = dataValue(record, 'NewProcessName')
+  const parentPath = dataValue(record, 'ParentProcessName')
   const processName = newProcessName === null ? null : windowsLastSegment(newProcessName)
   const keywords = record.keywords?.trim().toLowerCase()
   return {
@@ -45,18 +47,18 @@ export function normalizeSecurity4688(record: WinEventView): Normalized {
       parent_process: parentPath,
       parent_process_exec: null,
       parent_process_guid: null,
-      parent_process_id: data('ProcessId'),
+      parent_process_id: dataValue(record, 'ProcessId'),
       parent_process_name: parentPath === null ? null : windowsLastSegment(parentPath),
       parent_process_path: parentPath,
-      process: rebuild4688Process(newProcessName, data('CommandLine')),
+      process: rebuild4688Process(newProcessName, dataValue(record, 'CommandLine')),
       process_exec: processName,
       process_guid: null,
       process_hash: null,
-      process_id: data('NewProcessId'),
+      process_id: dataValue(record, 'NewProcessId'),
       process_integrity_level: null,
       process_name: processName,
       process_path: newProcessName,
-      user: unlessDash(data('TargetUserName')) ?? unlessDash(data('SubjectUserName')),
+      user: unlessDash(dataValue(record, 'TargetUserName')) ?? unlessDash(dataValue(record, 'SubjectUserName')),
       user_id: detachOrNull(valueOrNull(record.userId)),
       vendor_product: WINDOWS_VENDOR_PRODUCT,
     },

@@ -107,7 +107,7 @@ export class WindowsXmlReader {
         let from = this.lineBytes.at(column)
         for (let k = 0; k < records.length; k++) {
           const to = this.lineBytes.at(column + this.ends[k]!)
-          this.out.push(windowsEventItem(records[k]!, lineNo, offset, from, to - from))
+          this.out.push(windowsEventItem(records[k]!, lineNo, offset, from, to - from, true))
           from = to
         }
         return
