@@ -1,4 +1,4 @@
-import { detachOrNull } from '../detach.js'
+import { detach, detachOrNull } from '../detach.js'
 import type { Normalized } from '../normalized.js'
 import { stripDomain, sysmonBasename, unlessDash, valueOrNull } from '../splunk-evals.js'
 import { parseSysmonUtcTime, parseSystemTime } from '../times.js'
@@ -20,11 +20,12 @@ export const SYSMON_VENDOR_PRODUCT = 'Microsoft Sysmon'
 const dataValue = (record: WinEventView, name: string): string | null => detachOrNull(valueOrNull(record.data.get(name)))
 
 export function normalizeSysmon1(record: WinEventView): Normalized {
-  // TIME_PREFIX is `<Data Name='UtcTime'>`; without a usable one we take the System time.
-  const time = parseSysmonUtcTime(dataValue(record, 'UtcTime')) ?? parseSystemTime(record.systemTime)
+  // TIME_PREFIX is `<Data Name='UtcTime'>`; without a usable one we take the System time. The
+  // value is only parsed, so it is copied off the line only for an error message (which is kept).
+  const utc = valueOrNull(record.data.get('UtcTime'))
+  const time = parseSysmonUtcTime(utc) ?? parseSystemTime(record.systemTime)
   if (time === null) {
-    const utc = dataValue(record, 'UtcTime')
-    return { error: utc === null ? 'Sysmon EventID 1 has no UtcTime and no TimeCreated SystemTime' : `Sysmon EventID 1 has an invalid UtcTime '${utc}' and no TimeCreated SystemTime` }
+    return { error: utc === null ? 'Sysmon EventID 1 has no UtcTime and no TimeCreated SystemTime' : `Sysmon EventID 1 has an invalid UtcTime '${detach(utc)}' and no TimeCreated SystemTime` }
   }
   const image = dataValue(record, 'Image')
   const parentImage = dataValue(record, 'ParentImage')
