@@ -3,10 +3,10 @@ import type { PrismaClient } from '../db/prisma.js'
 import { withTransaction } from '../db/transaction.js'
 import { runGroupedQueryPerUpload } from '../sql-backend/index.js'
 import { contributionOf, riskObjectsOf } from '../store/contribution-of.js'
-import { replaceRuleContributions } from '../store/detection-writer.js'
+import { replaceRuleContributions, type DetectionContributionInput } from '../store/detection-writer.js'
 import { countEventsIn } from '../store/event-hours.js'
 import { evaluateRiskIncidents } from '../store/risk-incident-evaluation.js'
-import { loadCoverage, mergeRanges, sqlTime, writeCoverage, type TimeRange } from '../store/rule-coverage.js'
+import { loadCoverage, mergeRanges, sqlTime, widenToUploadSpan, writeCoverages, type TimeRange } from '../store/rule-coverage.js'
 import type { TenantRule } from '../store/tenant-rules.js'
 import { UPLOAD_LOCK_CLASS } from '../store/upload-lock.js'
 import { loadScanRules } from './scan-rules.js'
@@ -15,7 +15,8 @@ import { sameCoverage, uploadTargets, windowTargets, type ScanTarget } from './s
 /**
  * Runs one recorded scan (table `scans`) in Postgres: for each rule, ONE grouped query (the SQL
  * backend) over the uploads it must evaluate — never the events themselves into Node — then, per
- * upload, a transaction under the upload's lock that replaces the rule's contribution and coverage.
+ * batch of uploads, a transaction under their locks that replaces the rule's contribution to each
+ * and its coverage of each.
  * Every write is a recomputation, so a retried job, an overlapping window or a second scan of the
  * same events leaves counts, detections and risk events as they were.
  */
@@ -103,42 +104,75 @@ interface RuleTally {
   suppressed: number
 }
 
+/**
+ * Uploads written per transaction: their locks are taken together, so one transaction (BEGIN,
+ * locks, checks, coverage, risk incidents, COMMIT) serves many uploads; bounded, so that a scan of
+ * thousands of uploads neither fills the lock table nor keeps thousands of uploads locked at once.
+ */
+const UPLOADS_PER_TRANSACTION = 50
+
 /** Evaluates one rule over its targets. */
 async function scanRule(deps: ScanDeps, tenantId: string, scanId: string, rule: TenantRule, targets: ScanTarget[], now: () => Date): Promise<RuleTally> {
   const tally: RuleTally = { rows: 0, overflow: 0, suppressed: 0 }
   if (targets.length === 0) return tally
-  const rowsByUpload = await runGroupedQueryPerUpload(deps.pool, rule.compiled, { tenantId, coverage: coverageArrays(targets.map((t) => [t.uploadId, t.ranges])) })
-  for (const target of targets) {
-    const written = await withTransaction(deps.pool, async (client): Promise<{ rows: number; created: string[] }> => {
-      // The upload's lock: its own (re-)processing and other scans of it wait, and vice versa.
-      await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [UPLOAD_LOCK_CLASS, target.uploadId])
-      const { rows } = await client.query<{ attempts: number }>(
-        `SELECT attempts FROM uploads WHERE id = $1 AND status IN ('SUCCEEDED', 'SUCCEEDED_WITH_ERRORS')`,
-        [target.uploadId],
+  const rowsByUpload = await runGroupedQueryPerUpload(deps.pool, rule.compiled, { tenantId, coverage: coverageArrays(targets.map((t) => [t.uploadId, queryRanges(t.ranges, t)])) })
+  const sorted = [...targets].sort((a, b) => (a.uploadId < b.uploadId ? -1 : a.uploadId > b.uploadId ? 1 : 0))
+  for (let i = 0; i < sorted.length; i += UPLOADS_PER_TRANSACTION) {
+    const batch = sorted.slice(i, i + UPLOADS_PER_TRANSACTION)
+    const created = await withTransaction(deps.pool, async (client): Promise<string[]> => {
+      const ids = batch.map((t) => t.uploadId)
+      // The uploads' locks: their own (re-)processing and other scans of them wait, and vice versa.
+      // Taken all at once, in upload id order, before any row lock: every other holder takes one
+      // upload's lock first thing, and scans take theirs in the same order, so none waits in a cycle.
+      await client.query('SELECT pg_advisory_xact_lock($1, hashtext(u)) FROM unnest($2::text[]) WITH ORDINALITY AS x(u, i) ORDER BY i', [UPLOAD_LOCK_CLASS, ids])
+      const { rows } = await client.query<{ id: string; attempts: number }>(
+        `SELECT id, attempts FROM uploads WHERE id = ANY($1::uuid[]) AND status IN ('SUCCEEDED', 'SUCCEEDED_WITH_ERRORS')`,
+        [ids],
       )
-      // Re-processed (or deleted) since the targets were chosen: its own job evaluates it whole.
-      if (rows[0] === undefined || rows[0].attempts !== target.attempts) return { rows: 0, created: [] }
-      let ranges = target.ranges
-      let grouped = rowsByUpload.get(target.uploadId) ?? []
-      const current = (await loadCoverage(client, rule.ruleId, [target.uploadId])).get(target.uploadId) ?? null
-      if (!sameCoverage(current, target.before)) {
-        // Another scan covered more of it meanwhile: recompute over both, under the lock.
-        ranges = mergeRanges([...(current?.ranges ?? []), ...target.ranges])
-        const again = await runGroupedQueryPerUpload(client, rule.compiled, { tenantId, coverage: coverageArrays([[target.uploadId, ranges]]) })
-        grouped = again.get(target.uploadId) ?? []
+      const attempts = new Map(rows.map((r) => [r.id, r.attempts]))
+      const coverage = await loadCoverage(client, rule.ruleId, ids)
+      const covered: { uploadId: string; ranges: TimeRange[] }[] = []
+      const touched: DetectionContributionInput[] = []
+      const createdHere: string[] = []
+      for (const target of batch) {
+        // Re-processed (or deleted) since the targets were chosen: its own job evaluates it whole.
+        if (attempts.get(target.uploadId) !== target.attempts) continue
+        let ranges = target.ranges
+        let grouped = rowsByUpload.get(target.uploadId) ?? []
+        const current = coverage.get(target.uploadId) ?? null
+        if (!sameCoverage(current, target.before)) {
+          // Another scan covered more of it meanwhile: recompute over both, under the lock.
+          ranges = mergeRanges([...(current?.ranges ?? []), ...target.ranges])
+          const again = await runGroupedQueryPerUpload(client, rule.compiled, { tenantId, coverage: coverageArrays([[target.uploadId, queryRanges(ranges, target)]]) })
+          grouped = again.get(target.uploadId) ?? []
+        }
+        const contributions = grouped.map((row) => contributionOf(row, rule))
+        const written = await replaceRuleContributions(client, tenantId, target.uploadId, rule.ruleId, contributions, { by: `scan ${scanId}`, alerting: () => rule.alerting })
+        tally.rows += written.rows
+        tally.overflow += written.overflow[rule.ruleId] ?? 0
+        tally.suppressed += written.suppressed
+        createdHere.push(...written.created)
+        covered.push({ uploadId: target.uploadId, ranges })
+        touched.push(...contributions)
       }
-      const contributions = grouped.map((row) => contributionOf(row, rule))
-      const written = await replaceRuleContributions(client, tenantId, target.uploadId, rule.ruleId, contributions, { by: `scan ${scanId}`, alerting: () => rule.alerting })
-      tally.overflow += written.overflow[rule.ruleId] ?? 0
-      tally.suppressed += written.suppressed
-      await writeCoverage(client, tenantId, rule.ruleId, target.uploadId, rule.revision, ranges)
-      if (contributions.length > 0) await evaluateRiskIncidents(client, tenantId, { now: now(), objects: riskObjectsOf(contributions) })
-      return { rows: written.rows, created: written.created }
+      await writeCoverages(client, tenantId, rule.ruleId, rule.revision, covered)
+      // Once for the batch: the evaluation recomputes each object's incidents from all its risk
+      // events, which now include every upload of the batch.
+      if (touched.length > 0) await evaluateRiskIncidents(client, tenantId, { now: now(), objects: riskObjectsOf(touched) })
+      return createdHere
     })
-    tally.rows += written.rows
-    if (written.created.length > 0) deps.onDetectionsCreated?.(written.created)
+    if (created.length > 0) deps.onDetectionsCreated?.(created)
   }
   return tally
+}
+
+/**
+ * The ranges to read for `ranges` of a target: open where they reach past the upload's first or
+ * last event, the same events — a range open at both ends lets the query take the upload whole
+ * instead of checking each event's time. The coverage recorded stays `ranges`.
+ */
+function queryRanges(ranges: readonly TimeRange[], target: ScanTarget): TimeRange[] {
+  return ranges.map((r) => widenToUploadSpan(r, target.span))
 }
 
 /** QueryScope.coverage of some uploads' ranges. */

@@ -19,6 +19,8 @@ export interface ScanTarget {
   before: Coverage
   /** The coverage after the scan, which the contribution is recomputed over. */
   ranges: TimeRange[]
+  /** The upload's first and last event time (epoch ms), which every event of it lies within; unknown for a rescan. */
+  span?: { first: number; last: number }
 }
 
 /**
@@ -47,10 +49,12 @@ export async function windowTargets(client: pg.ClientBase | pg.Pool, tenantId: s
   )
   // Only the part of the window where the upload has events matters: a wider window of an
   // upload already covered over all its events is nothing new.
-  return planTargets(client, rule, rows, (u) => ({
+  const targets = await planTargets(client, rule, rows, (u) => ({
     from: Math.max(window.from, u.first_event_time.getTime()),
     to: Math.min(window.to, u.last_event_time.getTime() + 1),
   }), false)
+  const spanOf = new Map(rows.map((u) => [u.id, { first: u.first_event_time.getTime(), last: u.last_event_time.getTime() }]))
+  return targets.map((t) => ({ ...t, span: spanOf.get(t.uploadId) }))
 }
 
 /** The upload as a target of a rescan: the whole upload, recomputed even if already covered. */

@@ -53,12 +53,13 @@ export async function replaceRuleContributions(
   rows: DetectionContributionInput[],
   options: WriteOptions,
 ): Promise<WriteResult> {
+  // One statement: the risk events go in a data-modifying WITH, which runs whether read or not.
   const { rows: cleared } = await client.query<{ detection_id: string }>(
-    `DELETE FROM detection_contributions c USING detections d
+    `WITH risk AS (DELETE FROM risk_events WHERE upload_id = $1 AND rule_id = $2)
+     DELETE FROM detection_contributions c USING detections d
      WHERE c.detection_id = d.id AND c.upload_id = $1 AND d.rule_id = $2 RETURNING c.detection_id`,
     [uploadId, ruleId],
   )
-  await client.query('DELETE FROM risk_events WHERE upload_id = $1 AND rule_id = $2', [uploadId, ruleId])
   const written = await writeContributions(client, tenantId, uploadId, rows, options)
   await recomputeDetections(client, cleared.map((r) => r.detection_id))
   return written
@@ -112,8 +113,8 @@ export async function writeContributions(
   )
   // Lock the detections in a fixed order: concurrent uploads touching the same groups then take
   // turns, and each recompute below sees the other's committed contributions.
-  const { rows: ids } = await client.query<{ id: string; rule_id: string; group_key: string; count: string }>(
-    `SELECT d.id, d.rule_id, d.group_key, d.count FROM detections d
+  const { rows: ids } = await client.query<{ id: string; rule_id: string; group_key: string; count: string; status: string }>(
+    `SELECT d.id, d.rule_id, d.group_key, d.count, d.status FROM detections d
      JOIN unnest($2::uuid[], $3::text[]) AS t(r, k) ON d.rule_id = t.r AND d.group_key = t.k
      WHERE d.tenant_id = $1 ORDER BY d.id FOR UPDATE OF d`,
     [tenantId, rows.map((r) => r.ruleId), rows.map((r) => r.groupKey)],
@@ -132,7 +133,9 @@ export async function writeContributions(
   )
   await writeRiskEvents(client, tenantId, uploadId, rows, detectionIds)
   await recomputeDetections(client, detectionIds)
-  await reopenClosedTruePositives(client, tenantId, by, new Map(ids.map((r) => [r.id, Number(r.count)])))
+  // Locked above, so their status stands: only those closed as true positives can reopen.
+  const closed = ids.filter((r) => r.status === 'CLOSED_TRUE_POSITIVE')
+  if (closed.length > 0) await reopenClosedTruePositives(client, tenantId, by, new Map(closed.map((r) => [r.id, Number(r.count)])))
   const created = rows.flatMap((r, i) => (isExisting(r) ? [] : [{ id: detectionIds[i]!, ruleId: r.ruleId, fields: r.fields, firstTime: r.firstTime }]))
   const suppressed = new Set(await suppressNewDetections(client, tenantId, created, alerting))
   // Webhooks: in this transaction, so the notification exists exactly when the detection does.
@@ -204,15 +207,15 @@ async function writeRiskEvents(
 /** Sets each detection's totals to the sums over its contributions; drops detections left with none. */
 async function recomputeDetections(client: pg.ClientBase, detectionIds: string[]): Promise<void> {
   if (detectionIds.length === 0) return
+  // One statement: the update (detections with contributions) and the delete (those without)
+  // touch different rows, and both read the contributions as they are now.
   await client.query(
-    `UPDATE detections d SET count = s.c, first_time = s.f, last_time = s.l, updated_at = now()
-     FROM (SELECT detection_id, sum(count) AS c, min(first_time) AS f, max(last_time) AS l
-           FROM detection_contributions WHERE detection_id = ANY($1::uuid[]) GROUP BY detection_id) s
-     WHERE d.id = s.detection_id`,
-    [detectionIds],
-  )
-  await client.query(
-    `DELETE FROM detections d WHERE d.id = ANY($1::uuid[])
+    `WITH updated AS (
+       UPDATE detections d SET count = s.c, first_time = s.f, last_time = s.l, updated_at = now()
+       FROM (SELECT detection_id, sum(count) AS c, min(first_time) AS f, max(last_time) AS l
+             FROM detection_contributions WHERE detection_id = ANY($1::uuid[]) GROUP BY detection_id) s
+       WHERE d.id = s.detection_id)
+     DELETE FROM detections d WHERE d.id = ANY($1::uuid[])
      AND NOT EXISTS (SELECT 1 FROM detection_contributions c WHERE c.detection_id = d.id)`,
     [detectionIds],
   )

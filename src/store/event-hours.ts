@@ -1,11 +1,12 @@
 import type pg from 'pg'
-import { mergeRanges, sqlTime, type TimeRange } from './rule-coverage.js'
+import { mergeRanges, sqlTime, widenToUploadSpan, type TimeRange } from './rule-coverage.js'
 
 /**
  * Events stored per upload and hour of event time (table upload_event_hours), kept in step with
  * process_events by ingest (recordEventHours), re-processing (cleared with the events) and the
  * retention sweep (recountAfterPurge). A scan counts the events it examined from these for every
- * whole hour of its ranges and counts only the partial hours at the edges event by event.
+ * whole hour of its ranges and counts only the partial hours at the edges event by event — where a
+ * range reaches past the upload's first or last event, not even those.
  */
 
 export const HOUR_MS = 3_600_000
@@ -66,10 +67,19 @@ export async function recountAfterPurge(db: pg.Pool | pg.ClientBase, tenantId: s
 
 /** The number of stored events of the tenant in the given ranges of each upload. */
 export async function countEventsIn(db: pg.Pool | pg.ClientBase, tenantId: string, rangesByUpload: Map<string, TimeRange[]>): Promise<number> {
+  if (rangesByUpload.size === 0) return 0
+  // Every stored event of an upload lies within its first and last event time (ingest sets them
+  // from the events it stored; only re-processing, which replaces both, adds events).
+  const { rows: spans } = await db.query<{ id: string; first: string; last: string }>(
+    `SELECT id, (extract(epoch FROM first_event_time) * 1000)::float8 AS first, (extract(epoch FROM last_event_time) * 1000)::float8 AS last
+     FROM uploads WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND first_event_time IS NOT NULL AND last_event_time IS NOT NULL`,
+    [tenantId, [...rangesByUpload.keys()]],
+  )
+  const spanOf = new Map(spans.map((r) => [r.id, { first: Number(r.first), last: Number(r.last) }]))
   const whole = { uploads: [] as string[], from: [] as string[], to: [] as string[] }
   const edges = { uploads: [] as string[], from: [] as string[], to: [] as string[] }
   for (const [uploadId, ranges] of rangesByUpload) {
-    for (const range of mergeRanges(ranges)) {
+    for (const range of mergeRanges(ranges.map((r) => widenToUploadSpan(r, spanOf.get(uploadId))))) {
       const split = splitByHours(range)
       if (split.whole) {
         whole.uploads.push(uploadId)

@@ -36,6 +36,16 @@ export function covers(covered: readonly TimeRange[], range: TimeRange): boolean
   return covered.some((c) => c.from <= range.from && range.to <= c.to)
 }
 
+/**
+ * A range of an upload widened to open ends where it reaches past the upload's first or last
+ * stored event (`span`, epoch ms; every stored event of an upload lies within them): it holds the
+ * same events, and an open range says so without reading them. Pure.
+ */
+export function widenToUploadSpan(range: TimeRange, span: { first: number; last: number } | undefined): TimeRange {
+  if (span === undefined) return range
+  return { from: range.from <= span.first ? -Infinity : range.from, to: range.to > span.last ? Infinity : range.to }
+}
+
 /** A time for SQL: ISO, or Postgres' ±infinity. */
 export const sqlTime = (ms: number): string => (ms === Infinity ? 'infinity' : ms === -Infinity ? '-infinity' : new Date(ms).toISOString())
 /** The coverage of `ruleId` over each of `uploadIds` (absent: nothing covered), with its revision. */
@@ -59,15 +69,23 @@ export async function loadCoverage(
   return out
 }
 
-/** Replaces the coverage of `ruleId` over `uploadId` with `ranges` (merged) at `revision`. */
-export async function writeCoverage(client: pg.ClientBase, tenantId: string, ruleId: string, uploadId: string, revision: number, ranges: readonly TimeRange[]): Promise<void> {
-  await client.query('DELETE FROM rule_coverage WHERE rule_id = $1 AND upload_id = $2', [ruleId, uploadId])
-  const merged = mergeRanges(ranges)
-  if (merged.length === 0) return
+/** Replaces the coverage of `ruleId` over each upload with its ranges (merged) at `revision`, in two statements. */
+export async function writeCoverages(client: pg.ClientBase, tenantId: string, ruleId: string, revision: number, uploads: readonly { uploadId: string; ranges: readonly TimeRange[] }[]): Promise<void> {
+  if (uploads.length === 0) return
+  await client.query('DELETE FROM rule_coverage WHERE rule_id = $1 AND upload_id = ANY($2::uuid[])', [ruleId, uploads.map((u) => u.uploadId)])
+  const rows = { upload: [] as string[], from: [] as string[], to: [] as string[] }
+  for (const u of uploads) {
+    for (const r of mergeRanges(u.ranges)) {
+      rows.upload.push(u.uploadId)
+      rows.from.push(sqlTime(r.from))
+      rows.to.push(sqlTime(r.to))
+    }
+  }
+  if (rows.upload.length === 0) return
   await client.query(
     `INSERT INTO rule_coverage (tenant_id, rule_id, upload_id, rule_revision, covered_from, covered_to)
-     SELECT $1, $2, $3, $4, f, t FROM unnest($5::timestamptz[], $6::timestamptz[]) AS x(f, t)`,
-    [tenantId, ruleId, uploadId, revision, merged.map((r) => sqlTime(r.from)), merged.map((r) => sqlTime(r.to))],
+     SELECT $1, $2, u, $3, f, t FROM unnest($4::uuid[], $5::timestamptz[], $6::timestamptz[]) AS x(u, f, t)`,
+    [tenantId, ruleId, revision, rows.upload, rows.from, rows.to],
   )
 }
 

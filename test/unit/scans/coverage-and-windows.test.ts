@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { plannedCoverage, sameCoverage } from '../../../src/scans/scan-targets.js'
 import { formatDuration, formatRelativeTime, nextCronRun, parseRelativeTime, scheduleWindow } from '../../../src/scans/schedule-window.js'
-import { covers, mergeRanges, WHOLE_UPLOAD, type TimeRange } from '../../../src/store/rule-coverage.js'
+import { covers, mergeRanges, WHOLE_UPLOAD, widenToUploadSpan, type TimeRange } from '../../../src/store/rule-coverage.js'
 import { uuidFromText } from '../../../src/store/scans.js'
 
 const r = (from: number, to: number): TimeRange => ({ from, to })
@@ -49,6 +49,24 @@ describe('coverage ranges', () => {
     expect(sameCoverage({ revision: 1, ranges: [r(0, 1)] }, { revision: 1, ranges: [r(0, 1)] })).toBe(true)
     expect(sameCoverage({ revision: 1, ranges: [r(0, 1)] }, { revision: 2, ranges: [r(0, 1)] })).toBe(false)
     expect(sameCoverage({ revision: 1, ranges: [r(0, 1)] }, null)).toBe(false)
+  })
+
+  it('widens a range to open ends where it reaches past the upload\'s first or last event, and only there', () => {
+    const span = { first: 100, last: 200 }
+    expect(widenToUploadSpan(r(50, 300), span)).toEqual(WHOLE_UPLOAD)
+    expect(widenToUploadSpan(r(100, 201), span)).toEqual(WHOLE_UPLOAD)
+    expect(widenToUploadSpan(r(101, 200), span)).toEqual(r(101, 200))
+    expect(widenToUploadSpan(r(150, 250), span)).toEqual(r(150, Infinity))
+    expect(widenToUploadSpan(r(0, 150), span)).toEqual(r(-Infinity, 150))
+    expect(widenToUploadSpan(r(150, 250), undefined)).toEqual(r(150, 250))
+    // Same events: for any event time within the span, the widened range holds it exactly when the range does.
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 300 }), fc.integer({ min: 100, max: 200 }), (a, b, t) => {
+        const range = r(Math.min(a, b), Math.max(a, b))
+        const wide = widenToUploadSpan(range, span)
+        expect(wide.from <= t && t < wide.to).toBe(range.from <= t && t < range.to)
+      }),
+    )
   })
 })
 

@@ -17,12 +17,14 @@ const seed = (): CompiledRule => {
 }
 
 describe('buildGroupedQuery', () => {
-  it('scopes to the tenant first, then the WHERE, and groups the seed rule by 20 COALESCEd columns', () => {
+  it('scopes to the tenant first, then the WHERE, and groups the seed rule by its 20 columns, COALESCEd per group', () => {
     const { text, values } = buildGroupedQuery(seed(), { tenantId: TENANT })
     expect(text).toContain(`WHERE tenant_id = $1\n  AND ("process_name_lower" = $2 AND (lower("process") LIKE $3 ESCAPE '\\'`)
     expect(text).toContain('COALESCE("user", $8) AS b17')
     expect(text.match(/COALESCE\(/g)).toHaveLength(20)
-    expect(text).toContain(`GROUP BY ${Array.from({ length: 20 }, (_, i) => `b${i}`).join(', ')}`)
+    // Grouped by the raw columns: COALESCE runs per group, and the aggregator merges a null's group with the fill value's.
+    const columns = [...text.matchAll(/COALESCE\(("[^"]+"), \$8\) AS b\d+/g)].map((m) => m[1])
+    expect(text).toContain(`GROUP BY ${columns.join(', ')}`)
     expect(text).not.toContain('HAVING')
     // The rule lists "*http*" twice; it is bound once. The fillnull value "null" is bound once for all 20.
     expect(values).toEqual([TENANT, 'ngrok.exe', '%start%', '%--config%', '%http%', '%authtoken%', '%tcp%', 'null'])
@@ -35,6 +37,26 @@ describe('buildGroupedQuery', () => {
     const { text, values } = buildGroupedQuery(rule, { tenantId: TENANT, uploadId: 'u-1', from, to })
     expect(text).toContain('WHERE tenant_id = $1\n  AND upload_id = $2\n  AND "time" >= $3::timestamptz\n  AND "time" < $4::timestamptz\n  AND "dest" IS NOT NULL')
     expect(values).toEqual([TENANT, 'u-1', '2024-01-01T00:00:00.000Z', '2024-01-02T00:00:00.000Z'])
+  })
+
+  it('with coverage, filters the events by the uploads and the span of all ranges, then joins the ranges and groups per upload', () => {
+    const rule = compile('| tstats count from datamodel=Endpoint.Processes by Processes.dest')
+    const coverage = { uploadIds: ['u-1', 'u-2', 'u-2'], from: ['2024-01-02T00:00:00.000Z', '-infinity', '2024-01-05T00:00:00.000Z'], to: ['2024-01-03T00:00:00.000Z', '2024-01-01T00:00:00.000Z', '2024-01-06T00:00:00.000Z'] }
+    const { text, values } = buildGroupedQuery(rule, { tenantId: TENANT, coverage })
+    // The filter is a subquery of its own (OFFSET 0): its constants, not the ranges, choose how the events are read.
+    expect(text).toContain('FROM (SELECT * FROM process_events\n      WHERE tenant_id = $1\n        AND upload_id = ANY($2::uuid[])\n        AND "time" >= $3::timestamptz\n        AND "time" < $4::timestamptz\n        AND "dest" IS NOT NULL\n      OFFSET 0) AS process_events')
+    expect(text).toContain('JOIN unnest($2::uuid[], $5::timestamptz[], $6::timestamptz[]) AS cov(upload_id, covered_from, covered_to) USING (upload_id)\nWHERE "time" >= cov.covered_from\n  AND "time" < cov.covered_to')
+    expect(text).toContain('GROUP BY upload_id, b0')
+    expect(values).toEqual([TENANT, coverage.uploadIds, '-infinity', '2024-01-06T00:00:00.000Z', coverage.from, coverage.to])
+  })
+
+  it('with coverage of whole uploads only, reads the uploads without a join or a time condition', () => {
+    const rule = compile('| tstats count from datamodel=Endpoint.Processes by Processes.dest')
+    const { text, values } = buildGroupedQuery(rule, { tenantId: TENANT, coverage: { uploadIds: ['u-1', 'u-2'], from: ['-infinity', '-infinity'], to: ['infinity', 'infinity'] } })
+    expect(text).toContain('FROM process_events\nWHERE tenant_id = $1\n  AND upload_id = ANY($2::uuid[])\n  AND "dest" IS NOT NULL\nGROUP BY upload_id, b0')
+    expect(text).not.toContain('cov')
+    expect(text).not.toContain('"time" >=')
+    expect(values).toEqual([TENANT, ['u-1', 'u-2']])
   })
 
   it('without fillnull_value drops events whose BY field is null, and every event for a non-CIM BY field', () => {
