@@ -1,11 +1,10 @@
 import { pathToFileURL } from 'node:url'
 import pg from 'pg'
-import { createPool } from '../../src/db/pool.js'
-import { createPrisma, type PrismaClient } from '../../src/db/prisma.js'
+import type { PrismaClient } from '../../src/db/prisma.js'
 import { enableBundledRules } from '../../src/services/bundled-content.js'
 import { createTenant } from '../../src/store/tenants.js'
 import { syntheticSysmonLines } from '../unit/ingest/helpers/synthetic-sysmon.js'
-import { createBenchDatabase } from './bench-database.js'
+import { openBenchDeployment } from './bench-deployment.js'
 import { startWatchpost, type BenchProcess } from './bench-processes.js'
 import { postGraphQL } from './graphql-client.js'
 
@@ -109,13 +108,8 @@ export async function measureEndToEnd(opts: EndToEndOptions = {}): Promise<EndTo
   const events = opts.events ?? 120_000
   const slices = corpusSlices(events, opts.uploads ?? 8)
   const rounds = opts.rounds ?? 3
-  const db = await createBenchDatabase()
-  const owner = new pg.Client({ connectionString: db.url })
-  await owner.connect()
-  const pool = createPool(db.url, { max: 2 })
-  const prisma = createPrisma(pool)
-  // One upload at a time per worker process, and no rate limit on the polling client.
-  const env = { DATABASE_URL: db.url, QUEUE_PREFIX: db.name, PORT: '0', HOST: '127.0.0.1', WORKER_CONCURRENCY: '1', RATE_LIMIT_PER_MINUTE: '0', RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: '0' }
+  const deployment = await openBenchDeployment()
+  const { owner, prisma, env } = deployment
   const running: BenchProcess[] = []
   const runs = { 1: [] as number[], 2: [] as number[] }
   const oneWorker: RunFigures[] = []
@@ -140,10 +134,7 @@ export async function measureEndToEnd(opts: EndToEndOptions = {}): Promise<EndTo
     }
   } finally {
     await Promise.all(running.map((p) => p.stop()))
-    await prisma.$disconnect()
-    await pool.end()
-    await owner.end()
-    await db.drop()
+    await deployment.close()
   }
   if (detections.size !== 1) throw new Error(`runs disagree on the detections: ${[...detections].join(', ')}`)
   return {

@@ -1,10 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { cpus, loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
-import pg from 'pg'
-import { createPool } from '../../src/db/pool.js'
-import { createPrisma } from '../../src/db/prisma.js'
-import { createBenchDatabase } from './bench-database.js'
+import { openBenchDeployment } from './bench-deployment.js'
 import { startWatchpost, type BenchProcess } from './bench-processes.js'
 import { corpusSlices, emptyDatabase } from './end-to-end-throughput.js'
 import { timedMultiTenantRun, type MultiTenantFigures } from './multi-tenant-run.js'
@@ -71,13 +68,8 @@ const loads: number[] = []
 const detectionsByTenants = new Map<number, Set<number>>()
 const started = performance.now()
 
-const db = await createBenchDatabase()
-const owner = new pg.Client({ connectionString: db.url })
-await owner.connect()
-const pool = createPool(db.url, { max: 2 })
-const prisma = createPrisma(pool)
-// One upload at a time per worker process, and no rate limit on the uploading and polling client.
-const env = { DATABASE_URL: db.url, QUEUE_PREFIX: db.name, PORT: '0', HOST: '127.0.0.1', WORKER_CONCURRENCY: '1', RATE_LIMIT_PER_MINUTE: '0', RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: '0' }
+const deployment = await openBenchDeployment()
+const { owner, prisma, env } = deployment
 const workers: BenchProcess[] = []
 let api: BenchProcess | null = null
 try {
@@ -96,10 +88,7 @@ try {
   }
 } finally {
   await Promise.all([api, ...workers].map((p) => p?.stop()))
-  await prisma.$disconnect()
-  await pool.end()
-  await owner.end()
-  await db.drop()
+  await deployment.close()
 }
 for (const [tenants, seen] of detectionsByTenants) if (seen.size !== 1) throw new Error(`runs with ${tenants} tenant(s) disagree on the detections: ${[...seen].join(', ')}`)
 
