@@ -212,8 +212,8 @@ export function fastPathTemplateCounts(): { system: number; data: number } {
  */
 export function parseRegularLine(s: string, ends?: number[]): FastWinEvent[] | null {
   if (hasIllegalChar(s) || s.includes(']]>')) return null
-  ampFrom = tabFrom = 0
-  ampAt = tabAt = -1
+  nextAmp.reset()
+  nextTab.reset()
   const out: FastWinEvent[] = []
   if (ends !== undefined) ends.length = 0
   let p = 0
@@ -232,32 +232,35 @@ export function parseRegularLine(s: string, ends?: number[]): FastWinEvent[] | n
  * position it was searched from, so scanning the line for them is linear however many values it
  * has, and still right when a retry reads the line again from an earlier position.
  */
-let ampFrom = 0
-let ampAt = -1
-let tabFrom = 0
-let tabAt = -1
+class NextIndexOf {
+  private from = 0
+  private at = -1
 
-function firstAmp(s: string, from: number): number {
-  if (from < ampFrom || from > ampAt) {
-    ampFrom = from
-    ampAt = s.indexOf('&', from)
-    if (ampAt < 0) ampAt = s.length
+  constructor(private readonly char: string) {}
+
+  /** Forgets the previous line. */
+  reset(): void {
+    this.from = 0
+    this.at = -1
   }
-  return ampAt
+
+  /** Index of the first `char` at or after `from` in `s` (the current line), or `s.length`. */
+  in(s: string, from: number): number {
+    if (from < this.from || from > this.at) {
+      this.from = from
+      this.at = s.indexOf(this.char, from)
+      if (this.at < 0) this.at = s.length
+    }
+    return this.at
+  }
 }
 
-function firstTab(s: string, from: number): number {
-  if (from < tabFrom || from > tabAt) {
-    tabFrom = from
-    tabAt = s.indexOf('\t', from)
-    if (tabAt < 0) tabAt = s.length
-  }
-  return tabAt
-}
+const nextAmp = new NextIndexOf('&')
+const nextTab = new NextIndexOf('\t')
 
 /** The text of `s[from, to)` with entities decoded, or null if one is not provably well-formed. */
 function textAt(s: string, from: number, to: number): string | null {
-  return firstAmp(s, from) >= to ? s.slice(from, to) : decodeXmlText(s, from, to)
+  return nextAmp.in(s, from) >= to ? s.slice(from, to) : decodeXmlText(s, from, to)
 }
 
 /** Where the event just parsed ends (parseEvent's second result). */
@@ -383,11 +386,11 @@ function matchSegment(s: string, p: number, t: Segment): number {
       if (end < 0) return -1
       // `<` is illegal in an attribute value; saxes turns a literal tab into a space, which the walker does not mirror.
       const lt = s.indexOf('<', p)
-      if ((lt >= 0 && lt < end) || firstTab(s, p) < end) return -1
+      if ((lt >= 0 && lt < end) || nextTab.in(s, p) < end) return -1
     }
     const literal = literals[i + 1]!
     if (!s.startsWith(literal, end)) return -1
-    if (firstAmp(s, p) < end) {
+    if (nextAmp.in(s, p) < end) {
       const d = decodeXmlText(s, p, end)
       if (d === null) return -1
       slotDecoded[i] = d
