@@ -6,7 +6,7 @@ import { contributionOf, riskObjectsOf } from '../store/contribution-of.js'
 import { replaceRuleContributions, type DetectionContributionInput } from '../store/detection-writer.js'
 import { countEventsIn } from '../store/event-hours.js'
 import { evaluateRiskIncidents } from '../store/risk-incident-evaluation.js'
-import { loadCoverage, mergeRanges, sqlTime, widenToUploadSpan, writeCoverages, type TimeRange } from '../store/rule-coverage.js'
+import { loadCoverage, mergeRanges, rangeArrays, widenToUploadSpan, writeCoverages, type TimeRange } from '../store/rule-coverage.js'
 import type { TenantRule } from '../store/tenant-rules.js'
 import { UPLOAD_LOCK_CLASS } from '../store/upload-lock.js'
 import { loadScanRules } from './scan-rules.js'
@@ -115,7 +115,7 @@ const UPLOADS_PER_TRANSACTION = 50
 async function scanRule(deps: ScanDeps, tenantId: string, scanId: string, rule: TenantRule, targets: ScanTarget[], now: () => Date): Promise<RuleTally> {
   const tally: RuleTally = { rows: 0, overflow: 0, suppressed: 0 }
   if (targets.length === 0) return tally
-  const rowsByUpload = await runGroupedQueryPerUpload(deps.pool, rule.compiled, { tenantId, coverage: coverageArrays(targets.map((t) => [t.uploadId, queryRanges(t.ranges, t)])) })
+  const rowsByUpload = await runGroupedQueryPerUpload(deps.pool, rule.compiled, { tenantId, coverage: rangeArrays(targets.map((t) => [t.uploadId, queryRanges(t.ranges, t)])) })
   const sorted = [...targets].sort((a, b) => (a.uploadId < b.uploadId ? -1 : a.uploadId > b.uploadId ? 1 : 0))
   for (let i = 0; i < sorted.length; i += UPLOADS_PER_TRANSACTION) {
     const batch = sorted.slice(i, i + UPLOADS_PER_TRANSACTION)
@@ -143,7 +143,7 @@ async function scanRule(deps: ScanDeps, tenantId: string, scanId: string, rule: 
         if (!sameCoverage(current, target.before)) {
           // Another scan covered more of it meanwhile: recompute over both, under the lock.
           ranges = mergeRanges([...(current?.ranges ?? []), ...target.ranges])
-          const again = await runGroupedQueryPerUpload(client, rule.compiled, { tenantId, coverage: coverageArrays([[target.uploadId, queryRanges(ranges, target)]]) })
+          const again = await runGroupedQueryPerUpload(client, rule.compiled, { tenantId, coverage: rangeArrays([[target.uploadId, queryRanges(ranges, target)]]) })
           grouped = again.get(target.uploadId) ?? []
         }
         const contributions = grouped.map((row) => contributionOf(row, rule))
@@ -175,18 +175,6 @@ function queryRanges(ranges: readonly TimeRange[], target: ScanTarget): TimeRang
   return ranges.map((r) => widenToUploadSpan(r, target.span))
 }
 
-/** QueryScope.coverage of some uploads' ranges. */
-function coverageArrays(entries: [string, TimeRange[]][]): { uploadIds: string[]; from: string[]; to: string[] } {
-  const out = { uploadIds: [] as string[], from: [] as string[], to: [] as string[] }
-  for (const [uploadId, ranges] of entries) {
-    for (const r of mergeRanges(ranges)) {
-      out.uploadIds.push(uploadId)
-      out.from.push(sqlTime(r.from))
-      out.to.push(sqlTime(r.to))
-    }
-  }
-  return out
-}
 
 /** Records the final failure of a scan job (after its retries, or for a scan that cannot run). */
 export async function markScanFailed(pool: pg.Pool, scanId: string, reason: string): Promise<void> {

@@ -4,7 +4,7 @@ import type { CimProcessField } from '../detection/index.js'
 import { NotFoundError } from '../errors.js'
 import { buildGroupEventsCount, buildGroupEventsPage, groupEventOf, type GroupEvent, type GroupEventRow, type GroupEventsScope } from '../sql-backend/index.js'
 import { decodeTimeSerialCursor, encodeCursor } from './cursor.js'
-import { loadCoverage, mergeRanges, sqlTime } from './rule-coverage.js'
+import { loadCoverage, rangeArrays } from './rule-coverage.js'
 import { isUuid } from './rules.js'
 import { loadRulesForEvaluation, type TenantRule } from './tenant-rules.js'
 
@@ -75,7 +75,7 @@ export async function contributingEvents(deps: { pool: pg.Pool; prisma: PrismaCl
   const reason = staleness(rule, detection.fields, contributions, coverage)
   if (reason !== null) return staleAnswer(reason)
 
-  const scope: GroupEventsScope = { tenantId, fields: detection.fields, coverage: coverageArrays(coverage) }
+  const scope: GroupEventsScope = { tenantId, fields: detection.fields, coverage: rangeArrays([...coverage].map(([uploadId, c]) => [uploadId, c.ranges] as const)) }
   const counted = contributions.reduce((n, c) => n + Number(c.count), 0)
   const selected = await countEvents(pool, rule, scope)
   if (selected !== counted) {
@@ -115,18 +115,6 @@ function staleness(rule: TenantRule, fields: Record<string, string>, contributio
   return null
 }
 
-/** Coverage as the parallel arrays of GroupEventsScope.coverage. */
-function coverageArrays(coverage: Coverage): NonNullable<GroupEventsScope['coverage']> {
-  const out = { uploadIds: [] as string[], from: [] as string[], to: [] as string[] }
-  for (const [uploadId, { ranges }] of coverage) {
-    for (const r of mergeRanges(ranges)) {
-      out.uploadIds.push(uploadId)
-      out.from.push(sqlTime(r.from))
-      out.to.push(sqlTime(r.to))
-    }
-  }
-  return out
-}
 
 async function countEvents(pool: pg.Pool, rule: TenantRule, scope: GroupEventsScope): Promise<number> {
   const { text, values } = buildGroupEventsCount(rule.compiled, scope)

@@ -48,6 +48,22 @@ export function widenToUploadSpan(range: TimeRange, span: { first: number; last:
 
 /** A time for SQL: ISO, or Postgres' ±infinity. */
 export const sqlTime = (ms: number): string => (ms === Infinity ? 'infinity' : ms === -Infinity ? '-infinity' : new Date(ms).toISOString())
+/**
+ * Each upload's ranges, merged, as the parallel arrays SQL reads with
+ * `unnest($uploads::uuid[], $from::timestamptz[], $to::timestamptz[])`: one element per range.
+ */
+export function rangeArrays(entries: Iterable<readonly [string, readonly TimeRange[]]>): { uploadIds: string[]; from: string[]; to: string[] } {
+  const out = { uploadIds: [] as string[], from: [] as string[], to: [] as string[] }
+  for (const [uploadId, ranges] of entries) {
+    for (const r of mergeRanges(ranges)) {
+      out.uploadIds.push(uploadId)
+      out.from.push(sqlTime(r.from))
+      out.to.push(sqlTime(r.to))
+    }
+  }
+  return out
+}
+
 /** The coverage of `ruleId` over each of `uploadIds` (absent: nothing covered), with its revision. */
 export async function loadCoverage(
   client: pg.ClientBase | pg.Pool,
@@ -73,19 +89,12 @@ export async function loadCoverage(
 export async function writeCoverages(client: pg.ClientBase, tenantId: string, ruleId: string, revision: number, uploads: readonly { uploadId: string; ranges: readonly TimeRange[] }[]): Promise<void> {
   if (uploads.length === 0) return
   await client.query('DELETE FROM rule_coverage WHERE rule_id = $1 AND upload_id = ANY($2::uuid[])', [ruleId, uploads.map((u) => u.uploadId)])
-  const rows = { upload: [] as string[], from: [] as string[], to: [] as string[] }
-  for (const u of uploads) {
-    for (const r of mergeRanges(u.ranges)) {
-      rows.upload.push(u.uploadId)
-      rows.from.push(sqlTime(r.from))
-      rows.to.push(sqlTime(r.to))
-    }
-  }
-  if (rows.upload.length === 0) return
+  const rows = rangeArrays(uploads.map((u) => [u.uploadId, u.ranges] as const))
+  if (rows.uploadIds.length === 0) return
   await client.query(
     `INSERT INTO rule_coverage (tenant_id, rule_id, upload_id, rule_revision, covered_from, covered_to)
      SELECT $1, $2, u, $3, f, t FROM unnest($4::uuid[], $5::timestamptz[], $6::timestamptz[]) AS x(u, f, t)`,
-    [tenantId, ruleId, revision, rows.upload, rows.from, rows.to],
+    [tenantId, ruleId, revision, rows.uploadIds, rows.from, rows.to],
   )
 }
 
