@@ -1,5 +1,6 @@
 import type pg from 'pg'
 import { decodeTimeCursor, encodeCursor } from './cursor.js'
+import { answerableByCounts, countDetectionsFromCounts } from './detection-counts.js'
 import { isUuid } from './rules.js'
 
 /** Reads grouped detections, newest lastTime first, with keyset pagination. */
@@ -115,7 +116,7 @@ export async function queryDetections(pool: pg.Pool, q: DetectionQuery): Promise
        WHERE ${where.sql}${keyset} ORDER BY last_time DESC, id DESC LIMIT $${params.length}`,
       params,
     ),
-    pool.query<{ n: string }>(`SELECT count(*) AS n FROM detections WHERE ${where.sql}`, where.params),
+    countDetections(pool, q, where),
   ])
   const rows = page.rows.slice(0, q.first)
   return {
@@ -124,8 +125,15 @@ export async function queryDetections(pool: pg.Pool, q: DetectionQuery): Promise
       record: detectionRecord(r),
     })),
     hasNextPage: page.rows.length > q.first,
-    totalCount: Number(total.rows[0]!.n),
+    totalCount: total,
   }
+}
+
+/** The number of detections matching `q`: from the kept counts where they can answer, else counted. */
+async function countDetections(pool: pg.Pool, q: DetectionQuery, where: { sql: string; params: unknown[] }): Promise<number> {
+  if (answerableByCounts(q)) return countDetectionsFromCounts(pool, q)
+  const { rows } = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM detections WHERE ${where.sql}`, where.params)
+  return Number(rows[0]!.n)
 }
 
 export interface RiskEventRecord {
