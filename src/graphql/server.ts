@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs'
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server'
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled'
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled'
 import { ApolloArmor } from '@escape.tech/graphql-armor'
 import { makeExecutableSchema } from '@graphql-tools/schema'
 import GraphQLUpload from 'graphql-upload/GraphQLUpload.mjs'
 import type { Logger } from 'pino'
 import { auditPlugin } from './audit-plugin.js'
+import { noStorePlugin } from './no-store-plugin.js'
 import { formatError } from './format-error.js'
 import { refuseHttpSubscriptions } from './refuse-http-subscriptions.js'
 import { introspectionPolicy } from './introspection-policy.js'
@@ -89,7 +90,7 @@ export function createApolloServer(opts: { production: boolean; log: Logger; met
     // armor's typings resolve Apollo's CJS declarations; the plugins are the same objects at run time.
     // Apollo's landing page loads Apollo Sandbox from a CDN: browsers get Watchpost's own GraphiQL
     // instead (src/http/graphql-console), served before requests reach Apollo.
-    plugins: [...(limits.plugins as unknown as ApolloServerPlugin<RequestContext>[]), ApolloServerPluginLandingPageDisabled(), introspectionPolicy(opts.production), auditPlugin(opts.log), refuseHttpSubscriptions(), telemetryPlugin(opts.log, opts.metrics ?? null)],
+    plugins: [...(limits.plugins as unknown as ApolloServerPlugin<RequestContext>[]), ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), noStorePlugin<RequestContext>(), introspectionPolicy(opts.production), auditPlugin(opts.log), refuseHttpSubscriptions(), telemetryPlugin(opts.log, opts.metrics ?? null)],
     validationRules: limits.validationRules,
     parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
     allowBatchedHttpRequests: false,
