@@ -39,6 +39,15 @@ const SET_SCOPE = "SELECT set_config('role', $1, false), set_config('watchpost.t
  * synchronously in the caller's async context, and set on the connection before the caller gets it.
  */
 class ScopedPool extends pg.Pool {
+  /**
+   * The settings each connection last received, so that a checkout in the scope the connection
+   * already carries skips the round trip (a request's several queries, a job's many, mostly find
+   * their own scope). Safe because the settings are session-level and set outside any transaction
+   * (nothing can roll them back), nothing else in the service sets them, and a connection that
+   * failed is destroyed by the pool, taking its entry with it.
+   */
+  private readonly applied = new WeakMap<pg.PoolClient, string>()
+
   constructor(
     config: pg.PoolConfig,
     private readonly appRole: string,
@@ -50,7 +59,9 @@ class ScopedPool extends pg.Pool {
   override connect(callback: ConnectCallback): void
   override connect(callback?: ConnectCallback): Promise<pg.PoolClient> | void {
     const settings = [this.appRole, ...scopeSettings(currentDbScope())]
+    const key = settings.join('\u0000')
     const scoped = super.connect().then(async (client) => {
+      if (this.applied.get(client) === key) return client
       // Checked out, the client has no 'error' listener until its caller adds one: a connection
       // lost during this round trip (a Postgres restart) would be emitted unheard and crash the
       // process. Heard here, it only rejects the query, and the client is discarded below.
@@ -58,7 +69,9 @@ class ScopedPool extends pg.Pool {
       client.on('error', lostDuringSetup)
       try {
         await client.query(SET_SCOPE, settings)
+        this.applied.set(client, key)
       } catch (err) {
+        this.applied.delete(client)
         client.release(err instanceof Error ? err : true)
         throw err
       } finally {

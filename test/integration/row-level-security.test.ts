@@ -130,6 +130,38 @@ describe('row-level security', () => {
     for (const { t, rows } of answers) expect(rows.map((r) => r.tenant_id)).toEqual([t.id])
   })
 
+  it('gives one reused connection the scope of each checkout, also after a rolled-back transaction', async () => {
+    // One connection: every checkout reuses it, so a scope it kept from the last one would show.
+    const single = createPool(svc.databaseUrl, { max: 1, appRole: 'watchpost_app' })
+    const scopeOf = async () =>
+      (await single.query<{ t: string | null; s: string | null; r: string }>(
+        "SELECT current_setting('watchpost.tenant_id', true) AS t, current_setting('watchpost.system', true) AS s, current_user AS r",
+      )).rows[0]!
+    try {
+      const a = { t: tenantA.id, s: 'off', r: 'watchpost_app' }
+      const b = { t: tenantB.id, s: 'off', r: 'watchpost_app' }
+      expect(await withTenantScope(tenantA.id, scopeOf)).toEqual(a)
+      expect(await withTenantScope(tenantA.id, scopeOf)).toEqual(a)
+      expect(await withTenantScope(tenantB.id, scopeOf)).toEqual(b)
+      expect(await scopeOf()).toEqual({ t: '', s: 'off', r: 'watchpost_app' })
+      expect(await withSystemScope(scopeOf)).toEqual({ t: '', s: 'on', r: 'watchpost_app' })
+      await withTenantScope(tenantA.id, async () => {
+        const client = await single.connect()
+        try {
+          await client.query('BEGIN')
+          await client.query('SELECT 1')
+          await client.query('ROLLBACK')
+        } finally {
+          client.release()
+        }
+      })
+      expect(await withTenantScope(tenantA.id, scopeOf)).toEqual(a)
+      expect(await withTenantScope(tenantB.id, () => single.query<{ tenant_id: string }>('SELECT DISTINCT tenant_id FROM uploads'))).toMatchObject({ rows: [{ tenant_id: tenantB.id }] })
+    } finally {
+      await single.end()
+    }
+  })
+
   it('serves each tenant its own data through the API while both ask at once', async () => {
     const query = '{ uploads { edges { node { id } } } rules { id } }'
     const [a, b] = await Promise.all([graphql(svc.url, tenantA.key, query), graphql(svc.url, tenantB.key, query)])
