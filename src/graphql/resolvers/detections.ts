@@ -4,6 +4,7 @@ import { InvalidInputError } from '../../errors.js'
 import { addDetectionComment, assignDetection, commentsOfDetection, setDetectionStatus } from '../../store/detection-triage.js'
 import { queryDetections, riskEventsOfDetection } from '../../store/detections-query.js'
 import { queryRiskObjects } from '../../store/risk-query.js'
+import { loadRuleRows } from '../../store/rule-row-cache.js'
 import { isUuid, type RuleRow } from '../../store/rules.js'
 import { requireTenant, type RequestContext } from '../context.js'
 import type { DetectionFilter, Resolvers } from '../generated/resolver-types.js'
@@ -31,18 +32,18 @@ function ruleOf(ctx: RequestContext, tenantId: string, ruleId: string): Promise<
   let cache = rulesOfRequest.get(ctx)
   if (!cache) rulesOfRequest.set(ctx, (cache = new Map()))
   let rule = cache.get(ruleId)
-  if (!rule) cache.set(ruleId, (rule = Promise.resolve(ctx.deps.prisma.rule.findFirst({ where: { id: ruleId, tenantId } }))))
+  if (!rule) cache.set(ruleId, (rule = loadRuleRows(ctx.deps.pool, ctx.deps.prisma, tenantId, [ruleId]).then((rows) => rows.get(ruleId) ?? null)))
   return rule
 }
 
-/** Loads the rules of a page of detections in one query, ahead of the per-row resolvers that read them. */
+/** Loads the rules of a page of detections at once, ahead of the per-row resolvers that read them. */
 async function loadRulesOfPage(ctx: RequestContext, tenantId: string, ruleIds: string[]): Promise<void> {
   let cache = rulesOfRequest.get(ctx)
   if (!cache) rulesOfRequest.set(ctx, (cache = new Map()))
   const missing = [...new Set(ruleIds)].filter((id) => !cache.has(id))
   if (missing.length === 0) return
-  const rows = await ctx.deps.prisma.rule.findMany({ where: { tenantId, id: { in: missing } } })
-  for (const id of missing) cache.set(id, Promise.resolve(rows.find((r) => r.id === id) ?? null))
+  const rows = await loadRuleRows(ctx.deps.pool, ctx.deps.prisma, tenantId, missing)
+  for (const id of missing) cache.set(id, Promise.resolve(rows.get(id) ?? null))
 }
 
 function ruleIdsForFilter(rules: Awaited<ReturnType<typeof rulesById>>, filter: DetectionFilter): string[] | null {
