@@ -57,6 +57,11 @@ const schema = z.object({
   RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: nonNegativeInt.default(60),
   /** Rows each query of a detection or risk event export reads: the most an export holds in memory at once. */
   EXPORT_BATCH_ROWS: z.coerce.number().int().min(1).max(100_000).default(1000),
+  /**
+   * Memory (MiB) each API process may use to answer repeated queries of detections and risk
+   * objects while the tenant's data is unchanged (src/graphql/response-cache); 0 turns it off.
+   */
+  GRAPHQL_RESPONSE_CACHE_MB: z.coerce.number().int().min(0).max(65_536).default(64),
   /** Express "trust proxy" (hop count, "loopback", subnets…): which X-Forwarded-For hops name the client; unset trusts none. */
   TRUST_PROXY: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -117,6 +122,8 @@ export type Config = Readonly<{
   rateLimitUnauthenticatedPerMinute: number
   /** Rows per query of an export (1..100,000). */
   exportBatchRows: number
+  /** Bytes of the GraphQL response cache; 0: off. */
+  graphqlResponseCacheBytes: number
   /** Express's `trust proxy` setting; false trusts no proxy (the socket's address is the client). */
   trustProxy: boolean | number | string
   logLevel: z.infer<typeof schema>['LOG_LEVEL']
@@ -172,6 +179,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     rateLimitPerMinute: c.RATE_LIMIT_PER_MINUTE,
     rateLimitUnauthenticatedPerMinute: c.RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE,
     exportBatchRows: c.EXPORT_BATCH_ROWS,
+    graphqlResponseCacheBytes: c.GRAPHQL_RESPONSE_CACHE_MB * 1024 * 1024,
     trustProxy: trustProxySetting(c.TRUST_PROXY),
     logLevel: c.LOG_LEVEL,
     production: c.NODE_ENV === 'production',

@@ -32,6 +32,7 @@ import { deliverySettings } from './webhooks/deliver-webhook.js'
 import { startOutboxRelay, type OutboxRelay } from './webhooks/outbox-relay.js'
 import { scanSchedulers } from './queue/unfinished-scans.js'
 import { createRedisRateLimiter, type RateLimiter } from './rate-limit/redis-rate-limiter.js'
+import { listenForTenantDataChanges, type TenantDataVersions } from './graphql/response-cache/tenant-data-versions.js'
 
 /**
  * Starts the API, the worker, or both in one process, over one pool and one Prisma client, and
@@ -79,6 +80,7 @@ export async function startService(config: Config, log: Logger, roles: { api: bo
   let liveHub: LiveHub | null = null
   let livePublisher: LivePublisher | null = null
   let limiter: RateLimiter | null = null
+  let responseCacheVersions: TenantDataVersions | null = null
   let worker: Worker | null = null
   let scanWorker: Worker | null = null
   let maintenance: RunningMaintenance | null = null
@@ -94,7 +96,10 @@ export async function startService(config: Config, log: Logger, roles: { api: bo
       import('./http/graphql-websocket.js'),
       import('./live/live-hub.js'),
     ])
-    const apollo = createApolloServer({ production: config.production, log, metrics })
+    // Cached answers are only as fresh as the changes this process hears of: its own listener.
+    responseCacheVersions = config.graphqlResponseCacheBytes > 0 ? listenForTenantDataChanges({ databaseUrl: config.databaseUrl, log }) : null
+    const responseCache = responseCacheVersions ? { versions: responseCacheVersions, maxBytes: config.graphqlResponseCacheBytes } : null
+    const apollo = createApolloServer({ production: config.production, log, metrics, responseCache })
     await apollo.start()
     stopApollo = () => apollo.stop()
     limiter = createRedisRateLimiter({ redisUrl: config.redisUrl, prefix: config.queuePrefix, log })
@@ -157,6 +162,7 @@ export async function startService(config: Config, log: Logger, roles: { api: bo
       const [requests, jobs] = await Promise.all([drain?.drain(config.shutdownGraceMs), worker ? closeWorker(worker, config.shutdownGraceMs) : undefined, scanWorker ? closeWorker(scanWorker, config.shutdownGraceMs) : undefined, webhookWorker ? closeWorker(webhookWorker, config.shutdownGraceMs) : undefined, maintenance?.close(), subscriptions?.close(Math.min(config.shutdownGraceMs, SUBSCRIPTIONS_CLOSE_WAIT_MS))])
       await metricsServer?.close()
       await stopApollo?.()
+      await responseCacheVersions?.close()
       await limiter?.close()
       await liveHub?.close()
       await livePublisher?.close()

@@ -7,6 +7,8 @@ import GraphQLUpload from 'graphql-upload/GraphQLUpload.mjs'
 import type { Logger } from 'pino'
 import { auditPlugin } from './audit-plugin.js'
 import { noStorePlugin } from './no-store-plugin.js'
+import { responseCachePlugin } from './response-cache/response-cache-plugin.js'
+import type { TenantDataVersions } from './response-cache/tenant-data-versions.js'
 import { formatError } from './format-error.js'
 import { refuseHttpSubscriptions } from './refuse-http-subscriptions.js'
 import { introspectionPolicy } from './introspection-policy.js'
@@ -83,14 +85,21 @@ export function armor(production: boolean) {
 }
 
 /** Apollo Server without a listener: main.ts mounts it on Express, tests may executeOperation. */
-export function createApolloServer(opts: { production: boolean; log: Logger; metrics?: Metrics }): ApolloServer<RequestContext> {
+export function createApolloServer(opts: {
+  production: boolean
+  log: Logger
+  metrics?: Metrics
+  /** Answers repeated queries from memory while the tenant's data is unchanged (response-cache/); none without. */
+  responseCache?: { readonly versions: TenantDataVersions; readonly maxBytes: number } | null
+}): ApolloServer<RequestContext> {
   const limits = armor(opts.production)
   return new ApolloServer<RequestContext>({
     schema: executableSchema,
     // armor's typings resolve Apollo's CJS declarations; the plugins are the same objects at run time.
     // Apollo's landing page loads Apollo Sandbox from a CDN: browsers get Watchpost's own GraphiQL
     // instead (src/http/graphql-console), served before requests reach Apollo.
-    plugins: [...(limits.plugins as unknown as ApolloServerPlugin<RequestContext>[]), ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), noStorePlugin<RequestContext>(), introspectionPolicy(opts.production), auditPlugin(opts.log), refuseHttpSubscriptions(), telemetryPlugin(opts.log, opts.metrics ?? null)],
+    plugins: [...(limits.plugins as unknown as ApolloServerPlugin<RequestContext>[]), ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), noStorePlugin<RequestContext>(), introspectionPolicy(opts.production), auditPlugin(opts.log), refuseHttpSubscriptions(), telemetryPlugin(opts.log, opts.metrics ?? null),
+      ...(opts.responseCache ? [responseCachePlugin({ schema: executableSchema, ...opts.responseCache, metrics: opts.metrics ?? null })] : [])],
     validationRules: limits.validationRules,
     parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
     allowBatchedHttpRequests: false,

@@ -15,6 +15,7 @@ export interface Metrics {
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>
   readonly graphqlOperations: Counter<'type' | 'field' | 'outcome'>
   readonly graphqlDuration: Histogram<'type' | 'field' | 'outcome'>
+  readonly graphqlResponseCache: Counter<'result'>
   readonly jobsStarted: Counter<'queue' | 'name'>
   readonly jobsFinished: Counter<'queue' | 'name' | 'outcome'>
   readonly jobDuration: Histogram<'queue' | 'name' | 'outcome'>
@@ -43,6 +44,7 @@ export function createMetrics(): Metrics {
     httpDuration: new Histogram({ name: 'watchpost_http_request_duration_seconds', help: 'Time from a request’s arrival to the end of its answer.', labelNames: ['method', 'route', 'status'], buckets: HTTP_BUCKETS, registers }),
     graphqlOperations: new Counter({ name: 'watchpost_graphql_operations_total', help: 'GraphQL operations, by type (query, mutation; "none" when the document did not parse or validate), first root field and outcome (OK or the first error’s extensions.code).', labelNames: ['type', 'field', 'outcome'], registers }),
     graphqlDuration: new Histogram({ name: 'watchpost_graphql_operation_duration_seconds', help: 'Time to answer a GraphQL operation.', labelNames: ['type', 'field', 'outcome'], buckets: HTTP_BUCKETS, registers }),
+    graphqlResponseCache: new Counter({ name: 'watchpost_graphql_response_cache_total', help: 'GraphQL queries of tenant keys by what the response cache did: hit (answered from memory), miss (computed and kept), uncacheable (a field outside the cached ones, or changes not heard).', labelNames: ['result'], registers }),
     jobsStarted: new Counter({ name: 'watchpost_jobs_started_total', help: 'Jobs this process started, by queue and job name (each attempt counts).', labelNames: ['queue', 'name'], registers }),
     jobsFinished: new Counter({ name: 'watchpost_jobs_finished_total', help: 'Job attempts this process finished: completed, retried (failed, another attempt follows) or failed (for good).', labelNames: ['queue', 'name', 'outcome'], registers }),
     jobDuration: new Histogram({ name: 'watchpost_job_duration_seconds', help: 'Time a job attempt ran, from start to completion or failure.', labelNames: ['queue', 'name', 'outcome'], buckets: JOB_BUCKETS, registers }),

@@ -22,6 +22,7 @@ describe('loadConfig', () => {
       rateLimitPerMinute: 600,
       rateLimitUnauthenticatedPerMinute: 60,
       exportBatchRows: 1000,
+      graphqlResponseCacheBytes: 64 * 1024 * 1024,
       trustProxy: false,
       logLevel: 'info',
       production: false,
@@ -88,6 +89,8 @@ describe('loadConfig', () => {
 
   it('reads the export batch size: 1 to 100,000 rows', () => {
     expect(loadConfig({ EXPORT_BATCH_ROWS: '7' }).exportBatchRows).toBe(7)
+    expect(loadConfig({ GRAPHQL_RESPONSE_CACHE_MB: '0' }).graphqlResponseCacheBytes).toBe(0)
+    expect(() => loadConfig({ GRAPHQL_RESPONSE_CACHE_MB: '-1' })).toThrow(/GRAPHQL_RESPONSE_CACHE_MB/)
     expect(() => loadConfig({ EXPORT_BATCH_ROWS: '0' })).toThrow(/EXPORT_BATCH_ROWS/)
     expect(() => loadConfig({ EXPORT_BATCH_ROWS: '100001' })).toThrow(/EXPORT_BATCH_ROWS/)
   })
