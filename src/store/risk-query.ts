@@ -1,4 +1,5 @@
 import type pg from 'pg'
+import { queryRiskObjectTotals } from './risk-object-totals.js'
 import { isUuid } from './rules.js'
 
 /** Risk-based alerting view: risk scores summed per risk object (as Splunk ES's risk analysis). */
@@ -24,7 +25,18 @@ export interface RiskObjectQuery {
   first: number
 }
 
+/**
+ * The top `q.first` risk objects by total score (then type, then object). Without a time window or
+ * a rule, from the totals Postgres keeps per object (risk-object-totals.ts); those cannot say which
+ * part of an object's score falls in a window or comes from a rule, so then from the risk events.
+ */
 export async function queryRiskObjects(pool: pg.Pool, q: RiskObjectQuery): Promise<RiskObjectRecord[]> {
+  if (q.from == null && q.to == null && q.ruleId == null) return queryRiskObjectTotals(pool, q)
+  return aggregateRiskEvents(pool, q)
+}
+
+/** queryRiskObjects by aggregating the tenant's risk events that match `q`, for any filter. */
+export async function aggregateRiskEvents(pool: pg.Pool, q: RiskObjectQuery): Promise<RiskObjectRecord[]> {
   const params: unknown[] = [q.tenantId]
   const parts = ['tenant_id = $1']
   const add = (sql: string, v: unknown): void => {
