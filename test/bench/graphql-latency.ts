@@ -14,7 +14,10 @@ import { seedTenant } from './graphql-seed.js'
  * tenants with half as many each. Three queries, interleaved round by round after a warm-up:
  * `{ __typename }` (the floor: HTTP, authentication, Apollo, no data), the triage queue (first 50
  * open detections with their rule, fields and ATT&CK techniques, and the total count), and the
- * risk objects (top 100 by summed score). Requests/s and the p50/p99 latency of each.
+ * risk objects (top 100 by summed score). Requests/s and the p50/p99 latency of each. The data does
+ * not change while measured, so after each query's first request the server answers it from its
+ * response cache, as it would a SOC's polling dashboards; the same two queries also go to a second
+ * server with the cache off, where every request is computed.
  */
 
 export interface GraphQLLatencyOptions {
@@ -44,6 +47,9 @@ export interface GraphQLLatencyResult {
   readonly typename: QueryFigures
   readonly detectionsQuery: QueryFigures
   readonly riskObjectsQuery: QueryFigures
+  /** The same queries to a second server with the response cache off: every request computed. */
+  readonly uncachedDetectionsQuery: QueryFigures
+  readonly uncachedRiskObjectsQuery: QueryFigures
 }
 
 export const QUERIES = {
@@ -94,26 +100,44 @@ export async function measureGraphQLLatency(opts: GraphQLLatencyOptions = {}): P
   const pool = createPool(db.url, { max: 2 })
   const prisma = createPrisma(pool)
   let api: BenchProcess | null = null
+  let uncachedApi: BenchProcess | null = null
   try {
     const tenant = await seedTenant(prisma, owner, 'measured', detections)
     for (let t = 0; t < (opts.otherTenants ?? 3); t++) await seedTenant(prisma, owner, `other-${t}`, detections >> 1)
     // As autovacuum would have, on a database that has been running: statistics and the visibility map.
     await owner.query('VACUUM ANALYZE')
-    api = await startWatchpost('serve', { DATABASE_URL: db.url, QUEUE_PREFIX: db.name, PORT: '0', HOST: '127.0.0.1', RATE_LIMIT_PER_MINUTE: '0', RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: '0' })
-    const url = api.url!
-    await checkAnswers(url, tenant.apiKey, detections)
-    const names = Object.keys(QUERIES) as QueryName[]
-    for (const name of names) await load(url, tenant.apiKey, QUERIES[name], Math.min(2, seconds / 2), connections)
-    const figures = Object.fromEntries(names.map((n) => [n, [] as QueryFigures[]])) as Record<QueryName, QueryFigures[]>
-    for (let round = 0; round < rounds; round++) for (const name of names) figures[name].push(await load(url, tenant.apiKey, QUERIES[name], seconds, connections))
+    const serveEnv = { DATABASE_URL: db.url, QUEUE_PREFIX: db.name, PORT: '0', HOST: '127.0.0.1', RATE_LIMIT_PER_MINUTE: '0', RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: '0' }
+    api = await startWatchpost('serve', serveEnv)
+    // Idle while the other is measured: one process answers at a time.
+    uncachedApi = await startWatchpost('serve', { ...serveEnv, GRAPHQL_RESPONSE_CACHE_MB: '0' })
+    const runs: { name: string; url: string; query: string }[] = [
+      ...(Object.keys(QUERIES) as QueryName[]).map((name) => ({ name, url: api!.url!, query: QUERIES[name] })),
+      { name: 'uncachedDetections', url: uncachedApi.url!, query: QUERIES.detections },
+      { name: 'uncachedRiskObjects', url: uncachedApi.url!, query: QUERIES.riskObjects },
+    ]
+    for (const url of [api.url!, uncachedApi.url!]) await checkAnswers(url, tenant.apiKey, detections)
+    for (const run of runs) await load(run.url, tenant.apiKey, run.query, Math.min(2, seconds / 2), connections)
+    const figures = Object.fromEntries(runs.map((r) => [r.name, [] as QueryFigures[]])) as Record<string, QueryFigures[]>
+    for (let round = 0; round < rounds; round++) for (const run of runs) figures[run.name]!.push(await load(run.url, tenant.apiKey, run.query, seconds, connections))
     const summary = (xs: QueryFigures[]): QueryFigures => ({
       requestsPerSecond: median(xs.map((x) => x.requestsPerSecond)),
       p50Ms: median(xs.map((x) => x.p50Ms)),
       p99Ms: median(xs.map((x) => x.p99Ms)),
     })
-    return { detections, connections, seconds, rounds, typename: summary(figures.typename), detectionsQuery: summary(figures.detections), riskObjectsQuery: summary(figures.riskObjects) }
+    return {
+      detections,
+      connections,
+      seconds,
+      rounds,
+      typename: summary(figures.typename!),
+      detectionsQuery: summary(figures.detections!),
+      riskObjectsQuery: summary(figures.riskObjects!),
+      uncachedDetectionsQuery: summary(figures.uncachedDetections!),
+      uncachedRiskObjectsQuery: summary(figures.uncachedRiskObjects!),
+    }
   } finally {
     await api?.stop()
+    await uncachedApi?.stop()
     await prisma.$disconnect()
     await pool.end()
     await owner.end()
