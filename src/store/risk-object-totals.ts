@@ -46,19 +46,25 @@ export async function queryRiskObjectTotals(pool: pg.Pool, q: RiskObjectTotalsQu
     stored_rows: string
     objects: string
   }>(
-    // Sums, counts and times over every object; the unions only for the objects on the page.
+    // Sums, counts and times over every object. Unions only for the objects on the page: an
+    // object's only row (the usual state after a compaction) holds its arrays distinct and sorted
+    // as returned (migration 20261203000100_risk_object_totals_sorted_arrays); several rows are
+    // unnested, merged and sorted (the CASE runs that subquery only for those).
     `WITH g AS MATERIALIZED (
        SELECT risk_object, risk_object_type, sum(total_score) AS total, sum(risk_event_count) AS n,
-              min(first_seen) AS first_seen, max(last_seen) AS last_seen, count(*) AS stored_rows
+              min(first_seen) AS first_seen, max(last_seen) AS last_seen, count(*) AS stored_rows,
+              CASE WHEN count(*) = 1 THEN min(rule_ids) END AS only_rule_ids, CASE WHEN count(*) = 1 THEN min(mitre_techniques) END AS only_techniques
        FROM risk_object_totals WHERE ${parts.join(' AND ')} GROUP BY risk_object, risk_object_type
      ), page AS (
        SELECT * FROM g WHERE n > 0 ORDER BY total DESC, risk_object_type, risk_object LIMIT $${params.length}
      )
      SELECT p.risk_object, p.risk_object_type, p.total, p.n, p.first_seen, p.last_seen,
-       ARRAY(SELECT DISTINCT r::text FROM risk_object_totals t CROSS JOIN unnest(t.rule_ids) AS r
-             WHERE t.tenant_id = $1 AND t.risk_object_type = p.risk_object_type AND t.risk_object = p.risk_object ORDER BY 1) AS rule_ids,
-       ARRAY(SELECT DISTINCT m FROM risk_object_totals t CROSS JOIN unnest(t.mitre_techniques) AS m
-             WHERE t.tenant_id = $1 AND t.risk_object_type = p.risk_object_type AND t.risk_object = p.risk_object ORDER BY 1) AS techniques,
+       CASE WHEN p.stored_rows = 1 THEN p.only_rule_ids::text[] ELSE
+         ARRAY(SELECT DISTINCT r::text FROM risk_object_totals t CROSS JOIN unnest(t.rule_ids) AS r
+               WHERE t.tenant_id = $1 AND t.risk_object_type = p.risk_object_type AND t.risk_object = p.risk_object ORDER BY 1) END AS rule_ids,
+       CASE WHEN p.stored_rows = 1 THEN p.only_techniques ELSE
+         ARRAY(SELECT DISTINCT m FROM risk_object_totals t CROSS JOIN unnest(t.mitre_techniques) AS m
+               WHERE t.tenant_id = $1 AND t.risk_object_type = p.risk_object_type AND t.risk_object = p.risk_object ORDER BY 1) END AS techniques,
        (SELECT sum(stored_rows) FROM g) AS stored_rows, (SELECT count(*) FROM g) AS objects
      FROM page p
      ORDER BY p.total DESC, p.risk_object_type, p.risk_object`,
@@ -101,7 +107,7 @@ function compactInBackground(pool: pg.Pool, tenantId: string): void {
 }
 
 /**
- * Replaces a tenant's rows by one row per object, aggregated from exactly the rows this statement
+ * Replaces a tenant's rows by one row per object (arrays distinct and sorted, as every row's are), aggregated from exactly the rows this statement
  * deleted (RETURNING), so no object's aggregate changes whatever runs concurrently: rows a
  * transaction has not committed are neither read nor deleted. A recompute at COMMIT (see the
  * migration) deletes an object's rows and inserts one from its risk events, which must not
@@ -120,9 +126,11 @@ export async function compactRiskObjectTotals(pool: pg.Pool, tenantId: string): 
        FROM (SELECT risk_object_type, risk_object, sum(total_score) AS total_score, sum(risk_event_count) AS risk_event_count,
                     min(first_seen) AS first_seen, max(last_seen) AS last_seen
              FROM merged GROUP BY 1, 2) s
-       LEFT JOIN (SELECT risk_object_type, risk_object, array_agg(DISTINCT r) AS rule_ids FROM merged CROSS JOIN unnest(rule_ids) AS r GROUP BY 1, 2) r
+       LEFT JOIN (SELECT risk_object_type, risk_object, array_agg(DISTINCT r::text ORDER BY r::text)::uuid[] AS rule_ids
+                  FROM merged CROSS JOIN unnest(rule_ids) AS r GROUP BY 1, 2) r
          USING (risk_object_type, risk_object)
-       LEFT JOIN (SELECT risk_object_type, risk_object, array_agg(DISTINCT m) AS techniques FROM merged CROSS JOIN unnest(mitre_techniques) AS m GROUP BY 1, 2) t
+       LEFT JOIN (SELECT risk_object_type, risk_object, array_agg(DISTINCT m ORDER BY m) AS techniques
+                  FROM merged CROSS JOIN unnest(mitre_techniques) AS m GROUP BY 1, 2) t
          USING (risk_object_type, risk_object)
      )
      SELECT mine FROM turn`,
