@@ -11,8 +11,11 @@ export interface BenchDatabase {
 
 const BASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
 
-export async function createBenchDatabase(): Promise<BenchDatabase> {
-  const name = `wp_bench_${randomBytes(4).toString('hex')}`
+/**
+ * `name`: a fixed name, for a benchmark that keeps its database between runs (an existing one is
+ * reused, with any new migrations applied); a random one by default.
+ */
+export async function createBenchDatabase(name = `wp_bench_${randomBytes(4).toString('hex')}`): Promise<BenchDatabase> {
   const u = new URL(BASE_URL)
   u.pathname = `/${name}`
   const url = u.toString()
@@ -27,14 +30,17 @@ export async function createBenchDatabase(): Promise<BenchDatabase> {
   return {
     name,
     url,
-    async drop() {
-      const admin = new pg.Client({ connectionString: BASE_URL })
-      await admin.connect()
-      try {
-        await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
-      } finally {
-        await admin.end()
-      }
-    },
+    drop: () => dropBenchDatabase(name),
+  }
+}
+
+/** Drops the benchmark database `name` (if it exists). */
+export async function dropBenchDatabase(name: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: BASE_URL })
+  await admin.connect()
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
+  } finally {
+    await admin.end()
   }
 }

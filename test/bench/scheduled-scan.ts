@@ -1,5 +1,6 @@
 import pg from 'pg'
 import { withTenantScope } from '../../src/db/db-scope.js'
+import { MigrationError } from '../../src/db/migrate.js'
 import { createPool } from '../../src/db/pool.js'
 import { createPrisma } from '../../src/db/prisma.js'
 import { compileRule } from '../../src/detection/index.js'
@@ -8,7 +9,7 @@ import { compileWhereToSql, SqlParams } from '../../src/sql-backend/index.js'
 import { importRules, loadMacroSet } from '../../src/store/rules.js'
 import { createScan } from '../../src/store/scans.js'
 import { SEED_RULE_YAML } from '../helpers/fixtures.js'
-import { createBenchDatabase } from './bench-database.js'
+import { createBenchDatabase, dropBenchDatabase, type BenchDatabase } from './bench-database.js'
 
 /**
  * A scan of 1 rule (the ESCU ngrok rule) over N stored events of one tenant among several, as a
@@ -66,25 +67,52 @@ async function generate(owner: pg.Client, tenantId: string, n: number, tag: stri
   }
 }
 
-export async function measureScheduledScan(opts: { events?: number; rounds?: number } = {}): Promise<ScheduledScanResult> {
+/** The tenants' ids, generating their events unless a kept database holds them already. */
+async function tenantsWithEvents(owner: pg.Client, n: number): Promise<string[]> {
+  const names = ['scan-target', 'other-a', 'other-b', 'other-c']
+  // Set once the generation has finished: a kept database interrupted while generating is not reused.
+  const marker = `scheduled scan events: ${n}`
+  const { rows: marked } = await owner.query<{ c: string | null }>('SELECT shobj_description(oid, $1) AS c FROM pg_database WHERE datname = current_database()', ['pg_database'])
+  const { rows } = await owner.query<{ id: string; name: string }>('SELECT id, name FROM tenants WHERE name = ANY($1)', [names])
+  if (marked[0]?.c === marker && rows.length === names.length) return names.map((name) => rows.find((r) => r.name === name)!.id)
+  if (rows.length > 0) throw new Error('a kept benchmark database whose generation did not finish: drop it and run again')
+  const tenantIds: string[] = []
+  for (const name of names) {
+    tenantIds.push((await owner.query<{ id: string }>('INSERT INTO tenants (name) VALUES ($1) RETURNING id', [name])).rows[0]!.id)
+  }
+  const [target, ...others] = tenantIds as [string, ...string[]]
+  await generate(owner, target, n, 'target')
+  for (const [i, other] of others.entries()) await generate(owner, other, Math.max(1, Math.round(n / 10)), `other${i}`)
+  await owner.query('VACUUM ANALYZE process_events')
+  await owner.query('VACUUM ANALYZE uploads')
+  await owner.query(`COMMENT ON DATABASE "${(await owner.query<{ d: string }>('SELECT current_database() AS d')).rows[0]!.d}" IS '${marker}'`)
+  return tenantIds
+}
+
+/** The kept database `name`, migrated; created again when a migration it applied was edited since. */
+async function keptDatabase(name: string): Promise<BenchDatabase> {
+  try {
+    return await createBenchDatabase(name)
+  } catch (error) {
+    if (!(error instanceof MigrationError)) throw error
+    console.error(`${name}: ${error.message}; generating its events again`)
+    await dropBenchDatabase(name)
+    return createBenchDatabase(name)
+  }
+}
+
+export async function measureScheduledScan(opts: { events?: number; rounds?: number; keep?: boolean } = {}): Promise<ScheduledScanResult> {
   const n = opts.events ?? 10_000_000
   const rounds = opts.rounds ?? 3
-  const db = await createBenchDatabase()
+  const db = opts.keep ? await keptDatabase(`wp_bench_scheduled_scan_${n}`) : await createBenchDatabase()
   const owner = new pg.Client({ connectionString: db.url })
   await owner.connect()
   const pool = createPool(db.url, { max: 4, appRole: 'watchpost_app' })
   const prisma = createPrisma(pool)
   try {
     await owner.query("SET watchpost.system = 'on'")
-    const tenantIds: string[] = []
-    for (const name of ['scan-target', 'other-a', 'other-b', 'other-c']) {
-      tenantIds.push((await owner.query<{ id: string }>('INSERT INTO tenants (name) VALUES ($1) RETURNING id', [name])).rows[0]!.id)
-    }
-    const [target, ...others] = tenantIds as [string, ...string[]]
-    await generate(owner, target, n, 'target')
-    for (const [i, other] of others.entries()) await generate(owner, other, Math.max(1, Math.round(n / 10)), `other${i}`)
-    await owner.query('VACUUM ANALYZE process_events')
-    await owner.query('VACUUM ANALYZE uploads')
+    const [target] = (await tenantsWithEvents(owner, n)) as [string, ...string[]]
+    // Importing again (a kept database) finds the rule unchanged and keeps its id and revision.
     const imported = await withTenantScope(target, () => importRules(prisma, target, SEED_RULE_YAML))
     const ruleId = imported.rules[0]!.id
     const compiled = compileRule(imported.rules[0]!.definition as never, await withTenantScope(target, () => loadMacroSet(prisma, target)))
@@ -132,10 +160,12 @@ export async function measureScheduledScan(opts: { events?: number; rounds?: num
     await prisma.$disconnect()
     await pool.end()
     await owner.end()
-    await db.drop()
+    if (!opts.keep) await db.drop()
   }
 }
 
 if (process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
-  console.log(await measureScheduledScan({ events: Number(process.argv[2] ?? 1_000_000) }))
+  const args = process.argv.slice(2).filter((a) => a !== '--keep')
+  const keep = process.argv.includes('--keep')
+  console.log(await measureScheduledScan({ events: Number(args[0] ?? 1_000_000), rounds: Number(args[1] ?? 3), keep }))
 }
