@@ -3,9 +3,9 @@ import type { PrismaClient } from '../db/prisma.js'
 import { withTransaction } from '../db/transaction.js'
 import { runGroupedQueryPerUpload } from '../sql-backend/index.js'
 import { contributionOf, riskObjectsOf } from '../store/contribution-of.js'
-import { replaceRuleContributions, type DetectionContributionInput } from '../store/detection-writer.js'
 import { countEventsIn } from '../store/event-hours.js'
 import { evaluateRiskIncidents } from '../store/risk-incident-evaluation.js'
+import { replaceRuleContributionsOfUploads, type UploadRows } from '../store/rule-contributions-of-uploads.js'
 import { loadCoverage, mergeRanges, rangeArrays, widenToUploadSpan, writeCoverages, type TimeRange } from '../store/rule-coverage.js'
 import type { TenantRule } from '../store/tenant-rules.js'
 import { UPLOAD_LOCK_CLASS } from '../store/upload-lock.js'
@@ -132,8 +132,7 @@ async function scanRule(deps: ScanDeps, tenantId: string, scanId: string, rule: 
       const attempts = new Map(rows.map((r) => [r.id, r.attempts]))
       const coverage = await loadCoverage(client, rule.ruleId, ids)
       const covered: { uploadId: string; ranges: TimeRange[] }[] = []
-      const touched: DetectionContributionInput[] = []
-      const createdHere: string[] = []
+      const writes: UploadRows[] = []
       for (const target of batch) {
         // Re-processed (or deleted) since the targets were chosen: its own job evaluates it whole.
         if (attempts.get(target.uploadId) !== target.attempts) continue
@@ -146,20 +145,19 @@ async function scanRule(deps: ScanDeps, tenantId: string, scanId: string, rule: 
           const again = await runGroupedQueryPerUpload(client, rule.compiled, { tenantId, coverage: rangeArrays([[target.uploadId, queryRanges(ranges, target)]]) })
           grouped = again.get(target.uploadId) ?? []
         }
-        const contributions = grouped.map((row) => contributionOf(row, rule))
-        const written = await replaceRuleContributions(client, tenantId, target.uploadId, rule.ruleId, contributions, { by: `scan ${scanId}`, alerting: () => rule.alerting })
-        tally.rows += written.rows
-        tally.overflow += written.overflow[rule.ruleId] ?? 0
-        tally.suppressed += written.suppressed
-        createdHere.push(...written.created)
+        writes.push({ uploadId: target.uploadId, rows: grouped.map((row) => contributionOf(row, rule)) })
         covered.push({ uploadId: target.uploadId, ranges })
-        touched.push(...contributions)
       }
+      const written = await replaceRuleContributionsOfUploads(client, tenantId, rule.ruleId, writes, { by: `scan ${scanId}`, alerting: rule.alerting })
+      tally.rows += written.rows
+      tally.overflow += written.overflow[rule.ruleId] ?? 0
+      tally.suppressed += written.suppressed
+      const touched = writes.flatMap((w) => w.rows)
       await writeCoverages(client, tenantId, rule.ruleId, rule.revision, covered)
       // Once for the batch: the evaluation recomputes each object's incidents from all its risk
       // events, which now include every upload of the batch.
       if (touched.length > 0) await evaluateRiskIncidents(client, tenantId, { now: now(), objects: riskObjectsOf(touched) })
-      return createdHere
+      return written.created
     })
     if (created.length > 0) deps.onDetectionsCreated?.(created)
   }

@@ -121,17 +121,9 @@ export async function writeContributions(
   )
   const idOf = new Map(ids.map((r) => [`${r.rule_id}\u0000${r.group_key}`, r.id]))
   const detectionIds = rows.map((r) => idOf.get(`${r.ruleId}\u0000${r.groupKey}`)!)
-  await client.query(
-    `INSERT INTO detection_contributions (detection_id, upload_id, tenant_id, count, first_time, last_time, rule_revision)
-     SELECT d, $2, $1, c, f, l, v FROM unnest($3::uuid[], $4::bigint[], $5::timestamptz[], $6::timestamptz[], $7::int[]) AS t(d, c, f, l, v)
-     ON CONFLICT (detection_id, upload_id) DO UPDATE
-       SET count = detection_contributions.count + excluded.count,
-           first_time = LEAST(detection_contributions.first_time, excluded.first_time),
-           last_time = GREATEST(detection_contributions.last_time, excluded.last_time),
-           rule_revision = excluded.rule_revision`,
-    [tenantId, uploadId, detectionIds, rows.map((r) => r.count), rows.map((r) => iso(r.firstTime)), rows.map((r) => iso(r.lastTime)), rows.map((r) => r.ruleRevision)],
-  )
-  await writeRiskEvents(client, tenantId, uploadId, rows, detectionIds)
+  const written = rows.map((row, i) => ({ uploadId, detectionId: detectionIds[i]!, row }))
+  await insertContributions(client, tenantId, written)
+  await insertRiskEvents(client, tenantId, written)
   await recomputeDetections(client, detectionIds)
   // Locked above, so their status stands: only those closed as true positives can reopen.
   const closed = ids.filter((r) => r.status === 'CLOSED_TRUE_POSITIVE')
@@ -172,17 +164,43 @@ async function reopenClosedTruePositives(client: pg.ClientBase, tenantId: string
   await recordDetectionsReopened(client, tenantId, by, reopened.map((id) => ({ id, addedEvents: added.get(id) ?? 0 })))
 }
 
-async function writeRiskEvents(
-  client: pg.ClientBase,
-  tenantId: string,
-  uploadId: string,
-  rows: DetectionContributionInput[],
-  detectionIds: string[],
-): Promise<void> {
-  const cols = { d: [] as string[], r: [] as string[], v: [] as number[], o: [] as string[], t: [] as string[], s: [] as number[], m: [] as string[], th: [] as string[], mi: [] as string[], time: [] as (string | null)[] }
-  rows.forEach((row, i) => {
+/** A grouped row written to a detection, from an upload. */
+export interface WrittenRow {
+  uploadId: string
+  detectionId: string
+  row: DetectionContributionInput
+}
+
+/** Adds the rows as contributions of their uploads to their detections (one statement, any number of uploads). */
+export async function insertContributions(client: pg.ClientBase, tenantId: string, written: readonly WrittenRow[]): Promise<void> {
+  if (written.length === 0) return
+  await client.query(
+    `INSERT INTO detection_contributions (detection_id, upload_id, tenant_id, count, first_time, last_time, rule_revision)
+     SELECT d, u, $1, c, f, l, v FROM unnest($2::uuid[], $3::uuid[], $4::bigint[], $5::timestamptz[], $6::timestamptz[], $7::int[]) AS t(d, u, c, f, l, v)
+     ON CONFLICT (detection_id, upload_id) DO UPDATE
+       SET count = detection_contributions.count + excluded.count,
+           first_time = LEAST(detection_contributions.first_time, excluded.first_time),
+           last_time = GREATEST(detection_contributions.last_time, excluded.last_time),
+           rule_revision = excluded.rule_revision`,
+    [
+      tenantId,
+      written.map((w) => w.detectionId),
+      written.map((w) => w.uploadId),
+      written.map((w) => w.row.count),
+      written.map((w) => iso(w.row.firstTime)),
+      written.map((w) => iso(w.row.lastTime)),
+      written.map((w) => w.row.ruleRevision),
+    ],
+  )
+}
+
+/** Records the rows' risk events (one statement, any number of uploads). */
+export async function insertRiskEvents(client: pg.ClientBase, tenantId: string, written: readonly WrittenRow[]): Promise<void> {
+  const cols = { u: [] as string[], d: [] as string[], r: [] as string[], v: [] as number[], o: [] as string[], t: [] as string[], s: [] as number[], m: [] as string[], th: [] as string[], mi: [] as string[], time: [] as (string | null)[] }
+  for (const { uploadId, detectionId, row } of written) {
     for (const risk of row.risk) {
-      cols.d.push(detectionIds[i]!)
+      cols.u.push(uploadId)
+      cols.d.push(detectionId)
       cols.r.push(row.ruleId)
       cols.v.push(row.ruleRevision)
       cols.o.push(risk.object)
@@ -193,19 +211,19 @@ async function writeRiskEvents(
       cols.mi.push(`{${row.mitreTechniques.map((id) => `"${id}"`).join(',')}}`)
       cols.time.push(iso(row.lastTime ?? row.firstTime))
     }
-  })
+  }
   if (cols.d.length === 0) return
   await client.query(
     `INSERT INTO risk_events (tenant_id, upload_id, detection_id, rule_id, risk_object, risk_object_type, risk_score, risk_message, threat_objects, mitre_techniques, time, rule_revision)
-     SELECT $1, $2, d, r, o, t, s, m, th, mi::text[], COALESCE(tm, now()), v
-     FROM unnest($3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::int[], $8::text[], $9::jsonb[], $10::text[], $11::timestamptz[], $12::int[]) AS x(d, r, o, t, s, m, th, mi, tm, v)
+     SELECT $1, u, d, r, o, t, s, m, th, mi::text[], COALESCE(tm, now()), v
+     FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::int[], $8::text[], $9::jsonb[], $10::text[], $11::timestamptz[], $12::int[]) AS x(u, d, r, o, t, s, m, th, mi, tm, v)
      ON CONFLICT (detection_id, upload_id, risk_object_type, risk_object) DO UPDATE SET time = GREATEST(risk_events.time, excluded.time)`,
-    [tenantId, uploadId, cols.d, cols.r, cols.o, cols.t, cols.s, cols.m, cols.th, cols.mi, cols.time, cols.v],
+    [tenantId, cols.u, cols.d, cols.r, cols.o, cols.t, cols.s, cols.m, cols.th, cols.mi, cols.time, cols.v],
   )
 }
 
 /** Sets each detection's totals to the sums over its contributions; drops detections left with none. */
-async function recomputeDetections(client: pg.ClientBase, detectionIds: string[]): Promise<void> {
+export async function recomputeDetections(client: pg.ClientBase, detectionIds: string[]): Promise<void> {
   if (detectionIds.length === 0) return
   // One statement: the update (detections with contributions) and the delete (those without)
   // touch different rows, and both read the contributions as they are now.
