@@ -1,0 +1,84 @@
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { applyCimDataModel, type ProcessEvent } from '../../src/detection/index.js'
+import { copyEvents, type StoredEvent } from '../../src/store/event-copy.js'
+import { createTestDatabase } from '../helpers/test-database.js'
+import { NGROK_EVENT_BASE, NGROK_T0 } from '../unit/detection/helpers.js'
+
+// copyEvents over several segments (it reads the next segment while Postgres moves the last):
+// every new event stored exactly once, duplicates (earlier upload, earlier segment, same batch)
+// left out, the rules handed exactly the new events in upload order, and a failing source
+// failing the copy with its own error.
+
+const event = (i: number): ProcessEvent => applyCimDataModel(NGROK_T0 + i * 1000, { ...NGROK_EVENT_BASE, process: `ngrok.exe tcp ${i}` }, 'xmlwineventlog')
+
+/** Event i's key: none for every 7th, an earlier event's for every 11th (10,500 back: another segment) and 13th (the one before). */
+function keyOf(i: number): string | null {
+  if (i % 7 === 3) return null
+  if (i % 11 === 5 && i >= 10_500) return `k${i - 10_500}`
+  if (i % 13 === 6 && i > 0) return `k${i - 1}`
+  return `k${i}`
+}
+
+async function* batches(total: number, size: number, failAt = Infinity): AsyncGenerator<StoredEvent[]> {
+  for (let start = 0; start < total; start += size) {
+    const batch: StoredEvent[] = []
+    for (let i = start; i < Math.min(total, start + size); i++) {
+      if (i === failAt) throw new Error(`unreadable event at line ${i + 1}`)
+      batch.push({ event: event(i), source: 'copy-test', key: keyOf(i), line: i + 1 })
+    }
+    yield batch
+  }
+}
+
+describe('copyEvents over many segments', () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>
+  let client: pg.Client
+  let tenantId: string
+
+  beforeAll(async () => {
+    db = await createTestDatabase()
+    client = new pg.Client({ connectionString: db.url })
+    await client.connect()
+    tenantId = (await client.query<{ id: string }>("INSERT INTO tenants (name) VALUES ('copy') RETURNING id")).rows[0]!.id
+  })
+  afterAll(async () => {
+    await client?.end()
+    await db?.drop()
+  })
+
+  const newUpload = async (): Promise<string> =>
+    (await client.query<{ id: string }>("INSERT INTO uploads (tenant_id, file_name) VALUES ($1, 'copy.xml') RETURNING id", [tenantId])).rows[0]!.id
+
+  it('stores each new event once and hands the rules exactly those, in upload order', async () => {
+    // An earlier upload already stored the first 100 events (their keys: keyOf(0..99)).
+    await copyEvents(client, tenantId, await newUpload(), batches(100, 100))
+    const uploadId = await newUpload()
+    const total = 25_003
+    const handed: StoredEvent[] = []
+    const result = await copyEvents(client, tenantId, uploadId, batches(total, 997), { onStored: (events) => handed.push(...events) })
+
+    const seen = new Set(Array.from({ length: 100 }, (_, i) => keyOf(i)).filter((k) => k !== null))
+    const expected: number[] = []
+    for (let i = 0; i < total; i++) {
+      const key = keyOf(i) ?? `~${uploadId}:${i}`
+      if (seen.has(key)) continue
+      seen.add(key)
+      expected.push(i)
+    }
+    expect(result).toEqual({ stored: expected.length, duplicates: total - expected.length })
+    expect(handed.map((s) => s.line - 1)).toEqual(expected)
+    const inDb = await client.query<{ n: string; lines: string }>('SELECT count(*) AS n, sum(line) AS lines FROM process_events WHERE upload_id = $1', [uploadId])
+    expect(Number(inDb.rows[0]!.n)).toBe(expected.length)
+    expect(Number(inDb.rows[0]!.lines)).toBe(expected.reduce((sum, i) => sum + i + 1, 0))
+  })
+
+  it('fails with the source’s own error, and the transaction stores nothing', async () => {
+    const uploadId = await newUpload()
+    await client.query('BEGIN')
+    const copying = copyEvents(client, tenantId, uploadId, batches(30_000, 1000, 23_456))
+    await expect(copying).rejects.toThrow('unreadable event at line 23457')
+    await client.query('ROLLBACK')
+    expect((await client.query('SELECT 1 FROM process_events WHERE upload_id = $1', [uploadId])).rowCount).toBe(0)
+  })
+})
