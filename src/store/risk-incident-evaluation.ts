@@ -42,7 +42,9 @@ export async function evaluateRiskIncidents(db: Queryable, tenantId: string, opt
      tactic_map AS (SELECT * FROM unnest($4::text[], $5::text[]) AS m(technique, tactic)),
      -- Each object's window ends at its latest risk event (not after now): uploads of past logs
      -- raise the incidents of when the activity happened, live data those of the last hours.
-     anchored AS (
+     -- Materialized: inlined, the latest-event subquery ran again for every use of window_end
+     -- (the window's end, its start, the filter) and planning took longer too.
+     anchored AS MATERIALIZED (
        SELECT objs.t, objs.o, (SELECT max(e.time) FROM risk_events e WHERE e.tenant_id = $1 AND e.risk_object_type = objs.t AND e.risk_object = objs.o AND e.time <= $6) AS window_end
        FROM objs
      ),
