@@ -85,6 +85,7 @@ async function replaceSetBased(client: pg.ClientBase, tenantId: string, ruleId: 
   })
   const keys = [...firstRow.keys()]
   const existing = new Map<string, ExistingDetection>()
+  let announced = false
   if (keys.length > 0) {
     // Locked in id order, as writeContributions locks them, before anything is written.
     const { rows } = await client.query<{ announced: boolean; existing: ExistingDetection[] }>(
@@ -108,7 +109,8 @@ async function replaceSetBased(client: pg.ClientBase, tenantId: string, ruleId: 
       const lastBefore = Math.max(...d.batchUploads.map((u) => position.get(u)!))
       if (!d.elsewhere && d.batchUploads.length > 0 && lastBefore < writers.get(d.groupKey)![0]!) return null
     }
-    if (rows[0]!.announced && keys.some((k) => !existing.has(k) && new Set(writers.get(k)).size > 1)) return null
+    announced = rows[0]!.announced
+    if (announced && keys.some((k) => !existing.has(k) && new Set(writers.get(k)).size > 1)) return null
   }
 
   // One statement: the risk events go in a data-modifying WITH, which runs whether read or not.
@@ -136,6 +138,7 @@ async function replaceSetBased(client: pg.ClientBase, tenantId: string, ruleId: 
   await recomputeDetections(client, [...new Set([...idOf.values(), ...cleared.map((r) => r.detection_id)])])
   // New: the groups no detection had before the batch, in the order the uploads would create them.
   const created = keys.filter((k) => !existing.has(k)).map((k) => idOf.get(k)!)
-  await recordDetectionsCreated(client, tenantId, created)
+  // Without a webhook listening (checked above, in this transaction) there is nothing to record.
+  if (announced) await recordDetectionsCreated(client, tenantId, created)
   return { rows: written.length, overflow: {}, suppressed: 0, created }
 }

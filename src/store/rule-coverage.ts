@@ -85,16 +85,17 @@ export async function loadCoverage(
   return out
 }
 
-/** Replaces the coverage of `ruleId` over each upload with its ranges (merged) at `revision`, in two statements. */
+/** Replaces the coverage of `ruleId` over each upload with its ranges (merged) at `revision`, in one statement. */
 export async function writeCoverages(client: pg.ClientBase, tenantId: string, ruleId: string, revision: number, uploads: readonly { uploadId: string; ranges: readonly TimeRange[] }[]): Promise<void> {
   if (uploads.length === 0) return
-  await client.query('DELETE FROM rule_coverage WHERE rule_id = $1 AND upload_id = ANY($2::uuid[])', [ruleId, uploads.map((u) => u.uploadId)])
   const rows = rangeArrays(uploads.map((u) => [u.uploadId, u.ranges] as const))
-  if (rows.uploadIds.length === 0) return
+  // The delete in a data-modifying WITH: it reads the rows as they were before the statement, so
+  // it removes the old ranges and never the ones inserted beside it.
   await client.query(
-    `INSERT INTO rule_coverage (tenant_id, rule_id, upload_id, rule_revision, covered_from, covered_to)
+    `WITH old AS (DELETE FROM rule_coverage WHERE rule_id = $2 AND upload_id = ANY($7::uuid[]))
+     INSERT INTO rule_coverage (tenant_id, rule_id, upload_id, rule_revision, covered_from, covered_to)
      SELECT $1, $2, u, $3, f, t FROM unnest($4::uuid[], $5::timestamptz[], $6::timestamptz[]) AS x(u, f, t)`,
-    [tenantId, ruleId, revision, rows.uploadIds, rows.from, rows.to],
+    [tenantId, ruleId, revision, rows.uploadIds, rows.from, rows.to, uploads.map((u) => u.uploadId)],
   )
 }
 
