@@ -72,32 +72,22 @@ export async function executeScan(deps: ScanDeps, scanId: string, tenantId: stri
   const { rules, failures } = await loadScanRules(deps.prisma, tenantId, scan.rules.map((r) => r.ruleId))
   const report = new Map<string, ScannedRule>(scan.rules.map((r) => [r.ruleId, { ruleId: r.ruleId }]))
   for (const f of failures) report.set(f.ruleId, { ruleId: f.ruleId, name: f.name, error: f.message })
-  const planned: { rule: TenantRule; targets: ScanTarget[] }[] = []
+  const examined = new Map<string, TimeRange[]>()
+  let detectionsWritten = 0
   for (const rule of rules) {
-    // A rule's targets depend on its own coverage only, which scanning the other rules leaves alone.
     const targets =
       scan.kind === 'RESCAN'
         ? await uploadTargets(deps.pool, tenantId, rule, scan.upload_id!)
         : await windowTargets(deps.pool, tenantId, rule, { from: scan.window_from!.getTime(), to: scan.window_to!.getTime() })
-    planned.push({ rule, targets })
-  }
-  const examined = new Map<string, TimeRange[]>()
-  for (const { targets } of planned) for (const t of targets) examined.set(t.uploadId, [...(examined.get(t.uploadId) ?? []), ...t.ranges])
-  // Counted from the stored events, which the scan does not change: on another connection while
-  // the rules run, instead of after them. Awaited below; the catch only keeps a failure from
-  // being reported as unhandled before then.
-  const counting = countEventsIn(deps.pool, tenantId, examined)
-  counting.catch(() => {})
-  let detectionsWritten = 0
-  for (const { rule, targets } of planned) {
     const tally = await scanRule(deps, tenantId, scanId, rule, targets, now)
+    for (const t of targets) examined.set(t.uploadId, [...(examined.get(t.uploadId) ?? []), ...t.ranges])
     detectionsWritten += tally.rows
     report.set(rule.ruleId, {
       ruleId: rule.ruleId, escuId: rule.compiled.rule.id, name: rule.compiled.rule.name, revision: rule.revision,
       uploads: targets.length, detections: tally.rows, overflow: tally.overflow, suppressed: tally.suppressed,
     })
   }
-  const eventsExamined = await counting
+  const eventsExamined = await countEventsIn(deps.pool, tenantId, examined)
   await deps.pool.query(
     `UPDATE scans SET status = 'SUCCEEDED', finished_at = now(), rules = $2, events_examined = $3, detections_written = $4, uploads_scanned = $5, duration_ms = $6 WHERE id = $1`,
     [scanId, JSON.stringify([...report.values()]), eventsExamined, detectionsWritten, examined.size, Date.now() - started],

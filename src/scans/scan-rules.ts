@@ -1,7 +1,7 @@
 import type { PrismaClient } from '../db/prisma.js'
 import type { RuleDefinition } from '../detection/index.js'
 import type { TenantRule } from '../store/tenant-rules.js'
-import { loadAndCompileRules } from '../store/tenant-rules.js'
+import { compileTenantRules } from '../store/tenant-rules.js'
 
 /**
  * Which rules a scan runs. A schedule names all enabled rules, some rule ids, or tags; runScan and
@@ -53,5 +53,6 @@ export async function unknownRuleIds(prisma: PrismaClient, tenantId: string, ids
 
 /** Compiles the tenant's rules `ids` for a scan (with the tenant's macros), reporting those that fail. */
 export async function loadScanRules(prisma: PrismaClient, tenantId: string, ids: readonly string[]): Promise<{ rules: TenantRule[]; failures: { ruleId: string; name: string; message: string }[] }> {
-  return loadAndCompileRules(prisma, tenantId, ids)
+  const rows = await prisma.rule.findMany({ where: { tenantId, id: { in: [...ids] } }, orderBy: { id: 'asc' } })
+  return compileTenantRules(prisma, tenantId, rows)
 }

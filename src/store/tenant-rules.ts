@@ -65,28 +65,6 @@ export async function compileTenantRules(
     loadMacroSet(prisma, tenantId),
     exceptionsInForce(prisma, tenantId, now, rows.map((r) => r.id)),
   ])
-  return compileRows(rows, macros, exceptions, now)
-}
-
-/**
- * compileTenantRules for the rows of rules known by id (a scan's): the rows, the macros and the
- * exceptions are read at the same time instead of the rows first.
- */
-export async function loadAndCompileRules(prisma: PrismaClient, tenantId: string, ids: readonly string[], now: Date = new Date()): Promise<LoadedRules> {
-  const [rows, macros, exceptions] = await Promise.all([
-    prisma.rule.findMany({ where: { tenantId, id: { in: [...ids] } }, orderBy: { id: 'asc' } }),
-    loadMacroSet(prisma, tenantId),
-    exceptionsInForce(prisma, tenantId, now, ids),
-  ])
-  return compileRows(rows, macros, exceptions, now)
-}
-
-function compileRows(
-  rows: Parameters<typeof compileTenantRules>[2],
-  macros: Awaited<ReturnType<typeof loadMacroSet>>,
-  exceptions: Awaited<ReturnType<typeof exceptionsInForce>>,
-  now: Date,
-): LoadedRules {
   const out: LoadedRules = { rules: [], failures: [] }
   for (const row of rows) {
     try {
