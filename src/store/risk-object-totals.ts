@@ -1,4 +1,5 @@
 import type pg from 'pg'
+import { riskObjectRecord, type RiskObjectRow } from './risk-object-row.js'
 import { createLogger } from '../logger.js'
 import type { RiskObjectRecord } from './risk-query.js'
 
@@ -34,18 +35,7 @@ export async function queryRiskObjectTotals(pool: pg.Pool, q: RiskObjectTotalsQu
     parts.push(`lower(risk_object) = lower($${params.length})`)
   }
   params.push(q.first)
-  const { rows } = await pool.query<{
-    risk_object: string
-    risk_object_type: string
-    total: string
-    n: string
-    rule_ids: string[]
-    techniques: string[]
-    first_seen: Date
-    last_seen: Date
-    stored_rows: string
-    objects: string
-  }>(
+  const { rows } = await pool.query<RiskObjectRow & { stored_rows: string; objects: string }>(
     // Sums, counts and times over every object. Unions only for the objects on the page: an
     // object's only row (the usual state after a compaction) holds its arrays distinct and sorted
     // as returned (migration 20261203000100_risk_object_totals_sorted_arrays); several rows are
@@ -74,16 +64,7 @@ export async function queryRiskObjectTotals(pool: pg.Pool, q: RiskObjectTotalsQu
   if (first !== undefined && Number(first.stored_rows) > COMPACT_ABOVE_ROWS_PER_OBJECT * Number(first.objects) + COMPACT_SLACK_ROWS) {
     compactInBackground(pool, q.tenantId)
   }
-  return rows.map((r) => ({
-    object: r.risk_object,
-    type: r.risk_object_type,
-    totalScore: Number(r.total),
-    riskEventCount: Number(r.n),
-    ruleIds: r.rule_ids,
-    techniqueIds: r.techniques,
-    firstSeen: r.first_seen,
-    lastSeen: r.last_seen,
-  }))
+  return rows.map(riskObjectRecord)
 }
 
 const log = createLogger(process.env.LOG_LEVEL ?? 'info', 'watchpost-risk-object-totals')

@@ -1,4 +1,5 @@
 import type pg from 'pg'
+import { riskObjectRecord, type RiskObjectRow } from './risk-object-row.js'
 import { queryRiskObjectTotals } from './risk-object-totals.js'
 import { isUuid } from './rules.js'
 
@@ -50,16 +51,7 @@ export async function aggregateRiskEvents(pool: pg.Pool, q: RiskObjectQuery): Pr
   if (q.to) add('time <= $?', q.to)
   params.push(q.first)
   const where = parts.join(' AND ')
-  const { rows } = await pool.query<{
-    risk_object: string
-    risk_object_type: string
-    total: string
-    n: string
-    rule_ids: string[]
-    techniques: string[] | null
-    first_seen: Date
-    last_seen: Date
-  }>(
+  const { rows } = await pool.query<RiskObjectRow>(
     // Summed per rule first (a hash aggregate of few groups), then per object; the techniques only
     // for the objects on the page, through the (tenant, type, object) index, not a scan per object.
     `WITH per_rule AS (
@@ -80,14 +72,5 @@ export async function aggregateRiskEvents(pool: pg.Pool, q: RiskObjectQuery): Pr
      ORDER BY g.total DESC, g.risk_object_type, g.risk_object`,
     params,
   )
-  return rows.map((r) => ({
-    object: r.risk_object,
-    type: r.risk_object_type,
-    totalScore: Number(r.total),
-    riskEventCount: Number(r.n),
-    ruleIds: r.rule_ids,
-    techniqueIds: r.techniques ?? [],
-    firstSeen: r.first_seen,
-    lastSeen: r.last_seen,
-  }))
+  return rows.map(riskObjectRecord)
 }
