@@ -2,14 +2,13 @@ import fc from 'fast-check'
 import type pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { withTenantScope } from '../../src/db/db-scope.js'
-import { createPool } from '../../src/db/pool.js'
-import { createPrisma, type PrismaClient } from '../../src/db/prisma.js'
+import type { PrismaClient } from '../../src/db/prisma.js'
 import { answerableByCounts, COMPACT_ABOVE_ROWS, compactDetectionCounts, countDetectionsFromCounts } from '../../src/store/detection-counts.js'
 import type { DetectionQuery, DetectionStatus } from '../../src/store/detections-query.js'
 import { queryDetections } from '../../src/store/detections-query.js'
 import { createTenant, deleteTenant } from '../../src/store/tenants.js'
 import { fuzzOptions } from '../helpers/fuzz.js'
-import { createTestDatabase } from '../helpers/test-database.js'
+import { openScopedTestDatabase, type ScopedTestDatabase } from '../helpers/scoped-database.js'
 
 // The triage queue's counts kept by triggers on detections (migration 20261203100000_detection_counts)
 // must equal counting the detections, after any sequence of inserts, upserts, updates, suppressions,
@@ -53,22 +52,17 @@ function queries(tenantId: string): DetectionQuery[] {
 }
 
 describe('triage queue counts kept by Postgres', () => {
-  let db: Awaited<ReturnType<typeof createTestDatabase>>
+  let scoped: ScopedTestDatabase
   let ownerPool: pg.Pool
   let appPool: pg.Pool
   let prisma: PrismaClient
 
   beforeAll(async () => {
-    db = await createTestDatabase()
-    ownerPool = createPool(db.url, { max: 2 })
-    appPool = createPool(db.url, { max: 4, appRole: 'watchpost_app' })
-    prisma = createPrisma(ownerPool)
+    scoped = await openScopedTestDatabase({ appConnections: 4 })
+    ;({ ownerPool, appPool, prisma } = scoped)
   })
   afterAll(async () => {
-    await prisma?.$disconnect()
-    await appPool?.end()
-    await ownerPool?.end()
-    await db?.drop()
+    await scoped?.close()
   })
 
   let tenants = 0

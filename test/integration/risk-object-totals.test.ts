@@ -2,8 +2,7 @@ import fc from 'fast-check'
 import type pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { withSystemScope, withTenantScope } from '../../src/db/db-scope.js'
-import { createPool } from '../../src/db/pool.js'
-import { createPrisma, type PrismaClient } from '../../src/db/prisma.js'
+import type { PrismaClient } from '../../src/db/prisma.js'
 import { withTransaction } from '../../src/db/transaction.js'
 import { clearUploadResults, replaceRuleContributions, writeContributions, type DetectionContributionInput } from '../../src/store/detection-writer.js'
 import { purgeExpired } from '../../src/store/retention.js'
@@ -13,7 +12,7 @@ import { setRetentionDays } from '../../src/store/tenant-retention.js'
 import { createTenant, deleteTenant } from '../../src/store/tenants.js'
 import { deleteUpload } from '../../src/store/uploads.js'
 import { FUZZ_TEST_TIMEOUT_MS, fuzzOptions } from '../helpers/fuzz.js'
-import { createTestDatabase } from '../helpers/test-database.js'
+import { openScopedTestDatabase, type ScopedTestDatabase } from '../helpers/scoped-database.js'
 
 // riskObjects without a time window or rule reads the totals kept by triggers on risk_events
 // (migration 20261203000000_risk_object_totals); it must answer exactly what aggregating the risk
@@ -105,22 +104,17 @@ const queriesOf = (tenantId: string): RiskObjectQuery[] => [
 ]
 
 describe('risk object totals kept by Postgres', () => {
-  let db: Awaited<ReturnType<typeof createTestDatabase>>
+  let scoped: ScopedTestDatabase
   let ownerPool: pg.Pool
   let appPool: pg.Pool
   let prisma: PrismaClient
 
   beforeAll(async () => {
-    db = await createTestDatabase()
-    ownerPool = createPool(db.url, { max: 2 })
-    appPool = createPool(db.url, { max: 6, appRole: 'watchpost_app' })
-    prisma = createPrisma(ownerPool)
+    scoped = await openScopedTestDatabase({ appConnections: 6 })
+    ;({ ownerPool, appPool, prisma } = scoped)
   })
   afterAll(async () => {
-    await prisma?.$disconnect()
-    await appPool?.end()
-    await ownerPool?.end()
-    await db?.drop()
+    await scoped?.close()
   })
 
   let tenants = 0

@@ -2,15 +2,14 @@ import fc from 'fast-check'
 import type pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { withTenantScope } from '../../src/db/db-scope.js'
-import { createPool } from '../../src/db/pool.js'
-import { createPrisma, type PrismaClient } from '../../src/db/prisma.js'
+import type { PrismaClient } from '../../src/db/prisma.js'
 import { withTransaction } from '../../src/db/transaction.js'
 import { NO_ALERTING, type RuleAlerting } from '../../src/store/detection-alerting.js'
 import { replaceRuleContributions, type DetectionContributionInput, type WriteResult } from '../../src/store/detection-writer.js'
 import { replaceRuleContributionsOfUploads, type UploadRows } from '../../src/store/rule-contributions-of-uploads.js'
 import { createTenant } from '../../src/store/tenants.js'
 import { FUZZ_TEST_TIMEOUT_MS, fuzzOptions } from '../helpers/fuzz.js'
-import { createTestDatabase } from '../helpers/test-database.js'
+import { openScopedTestDatabase, type ScopedTestDatabase } from '../helpers/scoped-database.js'
 
 // A scan replaces a rule's contributions to a batch of uploads in a few set-based statements;
 // what it leaves must be exactly what replaceRuleContributions upload by upload leaves: the same
@@ -78,23 +77,17 @@ function contributions(ruleId: string, rows: Row[], revision: number): Detection
 }
 
 describe('replacing a rule’s contributions to a batch of uploads set-based', () => {
-  let db: Awaited<ReturnType<typeof createTestDatabase>>
-  let ownerPool: pg.Pool
+  let scoped: ScopedTestDatabase
   let appPool: pg.Pool
   let prisma: PrismaClient
   let tenants = 0
 
   beforeAll(async () => {
-    db = await createTestDatabase()
-    ownerPool = createPool(db.url, { max: 2 })
-    appPool = createPool(db.url, { max: 2, appRole: 'watchpost_app' })
-    prisma = createPrisma(ownerPool)
+    scoped = await openScopedTestDatabase({ appConnections: 2 })
+    ;({ appPool, prisma } = scoped)
   })
   afterAll(async () => {
-    await prisma?.$disconnect()
-    await appPool?.end()
-    await ownerPool?.end()
-    await db?.drop()
+    await scoped?.close()
   })
 
   /** A tenant with a rule, UPLOADS uploads and, for `webhook`, a webhook of new and reopened detections. */

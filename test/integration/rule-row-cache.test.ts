@@ -1,36 +1,31 @@
 import type pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { withTenantScope } from '../../src/db/db-scope.js'
-import { createPool } from '../../src/db/pool.js'
 import { createPrisma, type PrismaClient } from '../../src/db/prisma.js'
 import { loadRuleRows } from '../../src/store/rule-row-cache.js'
 import { deleteRule, importRules, setRuleEnabled } from '../../src/store/rules.js'
 import { createTenant } from '../../src/store/tenants.js'
 import { SEED_RULE_YAML } from '../helpers/fixtures.js'
-import { createTestDatabase } from '../helpers/test-database.js'
+import { openScopedTestDatabase, type ScopedTestDatabase } from '../helpers/scoped-database.js'
 
 // Rule rows kept between requests must never be served once the row changed, by any writer,
 // and never to another tenant.
 describe('rule rows kept between requests', () => {
-  let db: Awaited<ReturnType<typeof createTestDatabase>>
+  let scoped: ScopedTestDatabase
   let ownerPool: pg.Pool
   let appPool: pg.Pool
   let prisma: PrismaClient
+  /** Prisma over the application role's pool, as the service's resolvers use it. */
   let appPrisma: PrismaClient
 
   beforeAll(async () => {
-    db = await createTestDatabase()
-    ownerPool = createPool(db.url, { max: 2 })
-    appPool = createPool(db.url, { max: 2, appRole: 'watchpost_app' })
-    prisma = createPrisma(ownerPool)
+    scoped = await openScopedTestDatabase()
+    ;({ ownerPool, appPool, prisma } = scoped)
     appPrisma = createPrisma(appPool)
   })
   afterAll(async () => {
     await appPrisma?.$disconnect()
-    await prisma?.$disconnect()
-    await appPool?.end()
-    await ownerPool?.end()
-    await db?.drop()
+    await scoped?.close()
   })
 
   async function tenantWithRule(name: string): Promise<{ tenantId: string; ruleId: string }> {
