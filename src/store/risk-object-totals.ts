@@ -1,6 +1,5 @@
 import type pg from 'pg'
 import { riskObjectRecord, type RiskObjectRow } from './risk-object-row.js'
-import { createLogger } from '../logger.js'
 import type { RiskObjectRecord } from './risk-query.js'
 
 /**
@@ -62,12 +61,10 @@ export async function queryRiskObjectTotals(pool: pg.Pool, q: RiskObjectTotalsQu
   )
   const first = rows[0]
   if (first !== undefined && Number(first.stored_rows) > COMPACT_ABOVE_ROWS_PER_OBJECT * Number(first.objects) + COMPACT_SLACK_ROWS) {
-    compactInBackground(pool, q.tenantId)
+    await compactOnce(pool, q.tenantId)
   }
   return rows.map(riskObjectRecord)
 }
-
-const log = createLogger(process.env.LOG_LEVEL ?? 'info', 'watchpost-risk-object-totals')
 
 /** Tenants this process is compacting: fifty concurrent reads start one compaction, not fifty. */
 const compacting = new Set<string>()
@@ -75,16 +72,18 @@ const compacting = new Set<string>()
 /**
  * Compaction from the read path rather than from the workers: the rows matter only to reads, a
  * tenant nobody reads is never compacted, and a worker's transaction stays as short as it was.
- * Not awaited: the request answers from the rows as they are, and a failed compaction only leaves
- * them as they were (logged, never the client's error). The pool takes the request's tenant scope
- * now, synchronously (db/pool.ts), so row-level security applies as to the read.
+ * The read that finds too many rows merges them before it answers (a few milliseconds, rarely:
+ * once rows pile up again), in the request's tenant scope like the read itself; a read while
+ * another compacts the same tenant answers at once. It never waits on a lock (a try-lock).
  */
-function compactInBackground(pool: pg.Pool, tenantId: string): void {
+async function compactOnce(pool: pg.Pool, tenantId: string): Promise<void> {
   if (compacting.has(tenantId)) return
   compacting.add(tenantId)
-  compactRiskObjectTotals(pool, tenantId)
-    .catch((err: unknown) => log.warn({ err, tenantId }, 'compacting risk object totals failed'))
-    .finally(() => compacting.delete(tenantId))
+  try {
+    await compactRiskObjectTotals(pool, tenantId)
+  } finally {
+    compacting.delete(tenantId)
+  }
 }
 
 /**
