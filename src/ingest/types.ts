@@ -46,7 +46,7 @@ export interface ReadOptions {
   format?: LogFormat | 'auto'
   /** The aidmaster lookup: CrowdStrike agent id → host name (the add-on's `aid_computer_name`). */
   crowdstrikeHosts?: (aid: string) => string | undefined
-  /** Items per yielded batch (default 1000). */
+  /** Items per yielded batch (default 250). */
   batchSize?: number
   /** Cap on the bytes a gzip upload may inflate to (default 4 GiB); exceeding it is an error. */
   maxDecompressedBytes?: number
