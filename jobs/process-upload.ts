@@ -168,12 +168,16 @@ async function ingestAndDetect(
   let copied: CopyResult
   try {
     copied = await copyEvents(client, job.tenantId, job.uploadId, events(), {
+      // Only events some rule matches are held until their segment is stored (see CopyOptions.hold).
+      hold: (s) => aggregator.matchesAny(s.event),
       onStored: (stored) => {
-        for (const s of stored) {
-          aggregator.add(s.event)
-          countHour(eventsPerHour, s.event._time)
-          if (s.event._time < firstEventTime) firstEventTime = s.event._time
-          if (s.event._time > lastEventTime) lastEventTime = s.event._time
+        for (const s of stored) aggregator.add(s.event)
+      },
+      onStoredTimes: (times) => {
+        for (const time of times) {
+          countHour(eventsPerHour, time)
+          if (time < firstEventTime) firstEventTime = time
+          if (time > lastEventTime) lastEventTime = time
         }
       },
     })

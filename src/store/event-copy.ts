@@ -43,9 +43,18 @@ export interface CopyResult {
 export interface CopyOptions {
   /**
    * Called after each segment is stored, with the events of it that were new (the first of several
-   * with one key), in upload order; the rules must see exactly these.
+   * with one key) and `hold` kept, in upload order; the rules must see exactly these.
    */
   onStored?: (events: StoredEvent[]) => void
+  /**
+   * Which events onStored needs (default: all). The others are let go as soon as they are COPYed
+   * instead of being held until their segment is stored: a segment holds 20,000 events, and held
+   * events outlive young-generation collections, so the worker keeps only the events its rules
+   * match (a few in a hundred).
+   */
+  hold?: (event: StoredEvent) => boolean
+  /** Called after each segment is stored with the time (epoch ms) of every new event, held or not. */
+  onStoredTimes?: (times: number[]) => void
 }
 
 /** The columns of process_events that COPY writes, in csvLine's order. */
@@ -57,6 +66,7 @@ const COPY_SQL = `COPY ${INBOX} (${COLUMN_LIST}) FROM STDIN WITH (FORMAT csv)`
 const MOVE_SQL = `INSERT INTO process_events (${COLUMN_LIST}) SELECT ${COLUMN_LIST} FROM ${INBOX}
   ON CONFLICT (tenant_id, event_key) DO NOTHING`
 const MOVE_RETURNING_SQL = `${MOVE_SQL} RETURNING event_key`
+const MOVE_RETURNING_TIMES_SQL = `${MOVE_SQL} RETURNING event_key, round(extract(epoch FROM time) * 1000)::float8 AS ms`
 /**
  * Rows COPYed before they are moved: bounds the inbox (temp buffers, then temp files) and the
  * events held for onStored. Smaller segments cost round trips; 20,000 keeps those under 1%.
@@ -95,7 +105,11 @@ export async function copyEvents(
   let exhausted = false
   let ordinal = 0
   let segmentRows = 0
-  let held: (StoredEvent & { key: string })[] = []
+  let held: HeldEvent[] = []
+  /** Keys of this segment's events so far: a held event is new only if it was the first of its key. */
+  const segmentKeys = new Set<string>()
+  const holding = options.onStored !== undefined
+  const hold = options.hold ?? (() => true)
   async function* segment(): AsyncGenerator<string> {
     let rows = 0
     while (rows < SEGMENT_ROWS) {
@@ -110,7 +124,10 @@ export async function copyEvents(
         const keyed = { ...s, key: s.key ?? uploadLocalKey(uploadId, ordinal) }
         ordinal++
         text += csvLine(tenantId, uploadId, keyed)
-        if (options.onStored) held.push(keyed)
+        if (!holding) continue
+        const first = !segmentKeys.has(keyed.key)
+        if (first) segmentKeys.add(keyed.key)
+        if (first && hold(keyed)) held.push(keyed)
       }
       rows += next.value.length
       segmentRows += next.value.length
@@ -120,11 +137,14 @@ export async function copyEvents(
   try {
     while (!exhausted) {
       await pipeline(Readable.from(segment(), { highWaterMark: 1 }), client.query(copyFrom(COPY_SQL)))
-      const moved = await client.query<{ event_key: string }>(options.onStored ? MOVE_RETURNING_SQL : MOVE_SQL)
+      const returning = options.onStoredTimes ? MOVE_RETURNING_TIMES_SQL : holding ? MOVE_RETURNING_SQL : MOVE_SQL
+      const moved = await client.query<{ event_key: string; ms?: number }>(returning)
       await client.query(`TRUNCATE ${INBOX}`)
       result.stored += moved.rowCount ?? 0
       result.duplicates += segmentRows - (moved.rowCount ?? 0)
       segmentRows = 0
+      segmentKeys.clear()
+      options.onStoredTimes?.(moved.rows.map((r) => r.ms!))
       if (options.onStored) {
         options.onStored(newEvents(held, moved.rows))
         held = []
@@ -138,11 +158,11 @@ export async function copyEvents(
   return result
 }
 
-/** The events of a segment the move stored: for each stored key, its first event. */
-function newEvents(held: (StoredEvent & { key: string })[], stored: { event_key: string }[]): StoredEvent[] {
-  if (stored.length === held.length) return held
+/** An event held for onStored: the first of its key in its segment. */
+type HeldEvent = StoredEvent & { key: string }
+
+/** The held events of a segment that the move stored (each is the first of its key in the segment). */
+function newEvents(held: HeldEvent[], stored: { event_key: string }[]): StoredEvent[] {
   const keys = new Set(stored.map((r) => r.event_key))
-  const out: StoredEvent[] = []
-  for (const e of held) if (keys.delete(e.key)) out.push(e)
-  return out
+  return held.filter((e) => keys.has(e.key))
 }

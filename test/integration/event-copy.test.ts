@@ -73,6 +73,36 @@ describe('copyEvents over many segments', () => {
     expect(Number(inDb.rows[0]!.lines)).toBe(expected.reduce((sum, i) => sum + i + 1, 0))
   })
 
+  it('holds only the events asked for, hands exactly the new ones among them, and reports the time of every new event', async () => {
+    // A tenant of its own: the keys are the ones the test before stored for its tenant.
+    const tenant = (await client.query<{ id: string }>("INSERT INTO tenants (name) VALUES ('copy-hold') RETURNING id")).rows[0]!.id
+    const upload = async (): Promise<string> =>
+      (await client.query<{ id: string }>("INSERT INTO uploads (tenant_id, file_name) VALUES ($1, 'hold.xml') RETURNING id", [tenant])).rows[0]!.id
+    await copyEvents(client, tenant, await upload(), batches(100, 100))
+    const uploadId = await upload()
+    const total = 25_003
+    const handed: StoredEvent[] = []
+    const times: number[] = []
+    // Every third event is held: an event with the key of the one before it (held or not) is never new.
+    const result = await copyEvents(client, tenant, uploadId, batches(total, 997), {
+      hold: (s) => s.line % 3 === 0,
+      onStored: (events) => handed.push(...events),
+      onStoredTimes: (t) => times.push(...t),
+    })
+
+    const seen = new Set(Array.from({ length: 100 }, (_, i) => keyOf(i)).filter((k) => k !== null))
+    const fresh: number[] = []
+    for (let i = 0; i < total; i++) {
+      const key = keyOf(i) ?? `~${uploadId}:${i}`
+      if (seen.has(key)) continue
+      seen.add(key)
+      fresh.push(i)
+    }
+    expect(result).toEqual({ stored: fresh.length, duplicates: total - fresh.length })
+    expect(handed.map((s) => s.line - 1)).toEqual(fresh.filter((i) => (i + 1) % 3 === 0))
+    expect(times.sort((a, b) => a - b)).toEqual(fresh.map((i) => event(i)._time))
+  })
+
   it('fails with the source’s own error, and the transaction stores nothing', async () => {
     const uploadId = await newUpload()
     await client.query('BEGIN')

@@ -74,6 +74,20 @@ export class DetectionAggregator {
     }
   }
 
+  /**
+   * Whether `event` matches any rule, without adding it: for callers that must hold on to the
+   * events they will add later (only those that match, then; the others cannot change the rows).
+   */
+  matchesAny(event: ProcessEvent): boolean {
+    const ctx = this.ctx
+    ctx.reset(event)
+    if (this.index === null) return this.states.some((s) => s.rule.test(ctx))
+    const n = this.index.select(ctx)
+    const selected = this.index.selected
+    for (let i = 0; i < n; i++) if (this.states[selected[i]!]!.rule.test(ctx)) return true
+    return false
+  }
+
   /** Number of groups held, over all rules. */
   get groupCount(): number {
     let n = 0

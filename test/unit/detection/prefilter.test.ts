@@ -122,6 +122,22 @@ describe('rule prefilter', () => {
     )
   })
 
+  it('says whether an event matches any rule, with the prefilter and without', () => {
+    fc.assert(
+      fc.property(fc.array(where, { minLength: 1, maxLength: 8 }), fc.array(event, { maxLength: 25 }), (bodies, events) => {
+        const rules = bodies.map(ruleOf)
+        const [indexed, every] = [true, false].map((prefilter) => new DetectionAggregator(rules, { prefilter }))
+        for (const e of events) {
+          const expected = rules.some((r) => r.matches(e))
+          expect(indexed!.matchesAny(e)).toBe(expected)
+          expect(every!.matchesAny(e)).toBe(expected)
+        }
+        expect(indexed!.rows()).toEqual([])
+      }),
+      { numRuns: 300 },
+    )
+  })
+
   it('answers the same for a value the second time (memo) as the first', () => {
     const rules = ['`process_cmd` Processes.process="*whoami*"', 'Processes.process IN ("*-enc*", "*downloadstring*")'].map(ruleOf)
     const e = processEvent(0, { process_name: 'CMD.EXE', process: 'cmd /c WhoAmI' })
