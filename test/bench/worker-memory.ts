@@ -60,14 +60,18 @@ function generatedLog(totalBytes: number): Readable {
   })
 }
 
-export async function measureWorkerMemory(gb: number): Promise<WorkerMemoryResult> {
+/** The environment the Docker image runs both processes with (docker/Dockerfile's ENV), and the README asks for. */
+export const DEPLOYED_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' }
+
+/** `processEnv`: added to both processes' environment (default DEPLOYED_ENV; `{}` for Node's and glibc's defaults). */
+export async function measureWorkerMemory(gb: number, processEnv: Readonly<Record<string, string>> = DEPLOYED_ENV): Promise<WorkerMemoryResult> {
   const db = await createBenchDatabase()
   const { name, url: databaseUrl } = db
   const pool = createPool(databaseUrl, { max: 2 })
   const prisma = createPrisma(pool)
   const { tenant, apiKey } = await createTenant(prisma, 'bench')
   await enableBundledRules(prisma, tenant.id, null)
-  const env = { DATABASE_URL: databaseUrl, QUEUE_PREFIX: name, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', WORKER_CONCURRENCY: '1' }
+  const env = { ...processEnv, DATABASE_URL: databaseUrl, QUEUE_PREFIX: name, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', WORKER_CONCURRENCY: '1' }
   const api = startCli(['serve'], env)
   const worker = startCli(['worker'], env)
   try {
@@ -106,4 +110,4 @@ export async function measureWorkerMemory(gb: number): Promise<WorkerMemoryResul
   }
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) console.log(await measureWorkerMemory(Number(process.argv[2] ?? 0.1)))
+if (process.argv[1] === fileURLToPath(import.meta.url)) console.log(await measureWorkerMemory(Number(process.argv[2] ?? 0.1), process.argv.includes('--bare') ? {} : DEPLOYED_ENV))
