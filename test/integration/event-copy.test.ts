@@ -20,6 +20,19 @@ function keyOf(i: number): string | null {
   return `k${i}`
 }
 
+/** The events (by index) new to a tenant that already had the first 100: the first of each key. */
+function newEventsOf(uploadId: string, total: number): number[] {
+  const seen = new Set(Array.from({ length: 100 }, (_, i) => keyOf(i)).filter((k) => k !== null))
+  const fresh: number[] = []
+  for (let i = 0; i < total; i++) {
+    const key = keyOf(i) ?? `~${uploadId}:${i}`
+    if (seen.has(key)) continue
+    seen.add(key)
+    fresh.push(i)
+  }
+  return fresh
+}
+
 async function* batches(total: number, size: number, failAt = Infinity): AsyncGenerator<StoredEvent[]> {
   for (let start = 0; start < total; start += size) {
     const batch: StoredEvent[] = []
@@ -58,14 +71,7 @@ describe('copyEvents over many segments', () => {
     const handed: StoredEvent[] = []
     const result = await copyEvents(client, tenantId, uploadId, batches(total, 997), { onStored: (events) => handed.push(...events) })
 
-    const seen = new Set(Array.from({ length: 100 }, (_, i) => keyOf(i)).filter((k) => k !== null))
-    const expected: number[] = []
-    for (let i = 0; i < total; i++) {
-      const key = keyOf(i) ?? `~${uploadId}:${i}`
-      if (seen.has(key)) continue
-      seen.add(key)
-      expected.push(i)
-    }
+    const expected = newEventsOf(uploadId, total)
     expect(result).toEqual({ stored: expected.length, duplicates: total - expected.length })
     expect(handed.map((s) => s.line - 1)).toEqual(expected)
     const inDb = await client.query<{ n: string; lines: string }>('SELECT count(*) AS n, sum(line) AS lines FROM process_events WHERE upload_id = $1', [uploadId])
@@ -90,14 +96,7 @@ describe('copyEvents over many segments', () => {
       onStoredTimes: (t) => times.push(...t),
     })
 
-    const seen = new Set(Array.from({ length: 100 }, (_, i) => keyOf(i)).filter((k) => k !== null))
-    const fresh: number[] = []
-    for (let i = 0; i < total; i++) {
-      const key = keyOf(i) ?? `~${uploadId}:${i}`
-      if (seen.has(key)) continue
-      seen.add(key)
-      fresh.push(i)
-    }
+    const fresh = newEventsOf(uploadId, total)
     expect(result).toEqual({ stored: fresh.length, duplicates: total - fresh.length })
     expect(handed.map((s) => s.line - 1)).toEqual(fresh.filter((i) => (i + 1) % 3 === 0))
     expect(times.sort((a, b) => a - b)).toEqual(fresh.map((i) => event(i)._time))

@@ -37,7 +37,6 @@ const ATTR_FIELD: ReadonlyMap<string, number> = new Map(
   Object.entries(SYSTEM_ATTRS).flatMap(([element, attrs]) => Object.entries(attrs).map(([attr, key]) => [`${element} ${attr}`, FIELDS.indexOf(key)] as const)),
 )
 
-
 const LT = 60
 const GT = 62
 const SLASH = 47
