@@ -11,8 +11,32 @@ export async function createTestDatabase(): Promise<{ url: string; name: string;
   return {
     url: databaseUrlFor(name),
     name,
-    drop: () => withAdmin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => {}),
+    drop: () => withAdmin((c) => dropWhenClosed(c, name)),
   }
+}
+
+/** How long drop() lets the test's connections finish closing before it terminates them. */
+const CLOSE_GRACE_MS = 3_000
+
+/**
+ * Drops the database once its connections are gone, forcing it after CLOSE_GRACE_MS. pg's
+ * `Pool.end()` resolves as soon as it has asked its clients to end, not when their sockets are
+ * closed: a forced drop right after it terminated a client still ending, whose FATAL error then
+ * surfaced as an uncaught exception in the test file.
+ */
+async function dropWhenClosed(admin: pg.Client, name: string): Promise<void> {
+  const deadline = Date.now() + CLOSE_GRACE_MS
+  for (;;) {
+    const { rows } = await admin.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name])
+    if (rows[0]!.n === 0) break
+    if (Date.now() >= deadline) {
+      // A connection the test never closed: worth finding, so say so.
+      process.stderr.write(`test database ${name}: ${rows[0]!.n} connection(s) still open ${CLOSE_GRACE_MS} ms after the test; terminating them\n`)
+      break
+    }
+    await new Promise((r) => setTimeout(r, 25))
+  }
+  await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
 }
 
 async function withAdmin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {

@@ -187,8 +187,10 @@ describe('replacing a rule’s contributions to a batch of uploads set-based', (
         }),
         fuzzOptions(60),
       )
-      // The comparison means something only if most runs took the set-based path.
-      expect(setBased).toBeGreaterThan(runs / 4)
+      // The comparison means something only if many runs took the set-based path: about a third
+      // do (137 of 400); "more than an eighth" fails by chance once in ~16,000 tests of 60 runs,
+      // "more than a quarter" failed once in twelve.
+      expect(setBased).toBeGreaterThan(runs / 8)
     },
     FUZZ_TEST_TIMEOUT_MS,
   )
