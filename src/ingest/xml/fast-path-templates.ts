@@ -213,8 +213,7 @@ function specialize(s: string, t: SystemTemplate): void {
   }
   if (merged === 0) return
   const copy: SystemTemplate = { literals: literals.map(flat), kinds, targets, initial, sample: null }
-  systemTemplates.unshift(copy)
-  if (systemTemplates.length > MAX_SYSTEM_TEMPLATES) systemTemplates.length = MAX_SYSTEM_TEMPLATES
+  remember(systemTemplates, copy, MAX_SYSTEM_TEMPLATES)
 }
 
 /**

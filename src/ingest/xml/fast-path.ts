@@ -3,7 +3,6 @@ import { hasIllegalChar, startLineScan } from './fast-path-line-scan.js'
 import { endOfMatch, matchData, matchSystem, slotDecoded, slotFrom, slotTo, type DataTemplate } from './fast-path-templates.js'
 import { CHANNEL, EVENT_ID, FIELD_COUNT } from './fast-path-walker.js'
 
-
 /**
  * The fast path for the regular XmlWinEventLog shape: one `<Event>` per line, no whitespace
  * between tags, known System children, `<Data Name='X'>`. Anything else (CDATA, comments, PIs,
