@@ -12,6 +12,7 @@ import {
   type ProcessEvent,
   type RuleDefinition,
 } from '../../src/detection/index.js'
+import { detach as detachFromLine } from '../../src/ingest/detach.js'
 import { mulberry32 as prng } from '../unit/ingest/helpers/synthetic-sysmon.js'
 
 /**
@@ -299,15 +300,10 @@ export function generateEvents(count: number, seed = 1): ProcessEvent[] {
 }
 
 /**
- * A flat copy of `s`, made as src/ingest/detach.ts makes it (the bench may not import outside
- * detection); short values are copied too, as the parsers' own substrings of them are.
+ * A copy of `s` as the ingest normalizers hold it: long values copied by src/ingest/detach.ts,
+ * short ones fresh copies too, as the parsers' own substrings of them are.
  */
-const detach = (s: string): string => {
-  if (s.length < 13) return `${s} `.slice(0, -1)
-  const joined = s.slice(0, s.length >> 1) + s.slice(s.length >> 1)
-  joined.indexOf('\u0000')
-  return joined
-}
+const detach = (s: string): string => (s.length < 13 ? `${s} `.slice(0, -1) : detachFromLine(s))
 
 const baseName = (path: string): string => path.slice(Math.max(path.lastIndexOf('\\'), path.lastIndexOf('/')) + 1)
 
