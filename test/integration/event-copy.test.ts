@@ -60,8 +60,8 @@ describe('copyEvents over many segments', () => {
     await db?.drop()
   })
 
-  const newUpload = async (): Promise<string> =>
-    (await client.query<{ id: string }>("INSERT INTO uploads (tenant_id, file_name) VALUES ($1, 'copy.xml') RETURNING id", [tenantId])).rows[0]!.id
+  const newUpload = async (tenant = tenantId): Promise<string> =>
+    (await client.query<{ id: string }>("INSERT INTO uploads (tenant_id, file_name) VALUES ($1, 'copy.xml') RETURNING id", [tenant])).rows[0]!.id
 
   it('stores each new event once and hands the rules exactly those, in upload order', async () => {
     // An earlier upload already stored the first 100 events (their keys: keyOf(0..99)).
@@ -82,10 +82,8 @@ describe('copyEvents over many segments', () => {
   it('holds only the events asked for, hands exactly the new ones among them, and reports the time of every new event', async () => {
     // A tenant of its own: the keys are the ones the test before stored for its tenant.
     const tenant = (await client.query<{ id: string }>("INSERT INTO tenants (name) VALUES ('copy-hold') RETURNING id")).rows[0]!.id
-    const upload = async (): Promise<string> =>
-      (await client.query<{ id: string }>("INSERT INTO uploads (tenant_id, file_name) VALUES ($1, 'hold.xml') RETURNING id", [tenant])).rows[0]!.id
-    await copyEvents(client, tenant, await upload(), batches(100, 100))
-    const uploadId = await upload()
+    await copyEvents(client, tenant, await newUpload(tenant), batches(100, 100))
+    const uploadId = await newUpload(tenant)
     const total = 25_003
     const handed: StoredEvent[] = []
     const times: number[] = []
