@@ -1,10 +1,14 @@
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
-import { inject } from 'vitest'
+import { expect, inject } from 'vitest'
 import { adminUrl, databaseUrlFor } from './test-env.js'
 
-/** A database of this test file's own, cloned from the run's migrated template; drop() removes it. */
-export async function createTestDatabase(): Promise<{ url: string; name: string; drop: () => Promise<void> }> {
+/**
+ * A database of this test file's own, cloned from the run's migrated template. drop() removes it
+ * once the test's connections are closed; dropUnderConnections() at once, terminating them (for a
+ * test of what running processes do when their database disappears).
+ */
+export async function createTestDatabase(): Promise<{ url: string; name: string; drop: () => Promise<void>; dropUnderConnections: () => Promise<void> }> {
   const template = inject('templateDatabase')
   const name = `wp_test_${randomBytes(5).toString('hex')}`
   await withAdmin((c) => c.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`))
@@ -12,6 +16,7 @@ export async function createTestDatabase(): Promise<{ url: string; name: string;
     url: databaseUrlFor(name),
     name,
     drop: () => withAdmin((c) => dropWhenClosed(c, name)),
+    dropUnderConnections: () => withAdmin((c) => forceDrop(c, name)),
   }
 }
 
@@ -27,15 +32,21 @@ const CLOSE_GRACE_MS = 3_000
 async function dropWhenClosed(admin: pg.Client, name: string): Promise<void> {
   const deadline = Date.now() + CLOSE_GRACE_MS
   for (;;) {
-    const { rows } = await admin.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name])
-    if (rows[0]!.n === 0) break
+    const { rows } = await admin.query<{ query: string }>('SELECT query FROM pg_stat_activity WHERE datname = $1', [name])
+    if (rows.length === 0) break
     if (Date.now() >= deadline) {
-      // A connection the test never closed: worth finding, so say so.
-      process.stderr.write(`test database ${name}: ${rows[0]!.n} connection(s) still open ${CLOSE_GRACE_MS} ms after the test; terminating them\n`)
+      // A connection the test never closed: worth finding, so say where, and what it last ran.
+      const file = expect.getState().testPath ?? 'an unknown test file'
+      const last = rows.map((r) => JSON.stringify(r.query.slice(0, 80))).join(', ')
+      process.stderr.write(`test database ${name} of ${file}: ${rows.length} connection(s) still open ${CLOSE_GRACE_MS} ms after the test (last queries: ${last}); terminating them\n`)
       break
     }
     await new Promise((r) => setTimeout(r, 25))
   }
+  await forceDrop(admin, name)
+}
+
+async function forceDrop(admin: pg.Client, name: string): Promise<void> {
   await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
 }
 

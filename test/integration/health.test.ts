@@ -136,7 +136,7 @@ describe('/healthz and /readyz', () => {
     const db = await database()
     const svc = await api({ DATABASE_URL: db.url })
     expect((await probe(svc.url!, '/readyz')).status).toBe(200)
-    await db.drop()
+    await db.dropUnderConnections()
     const ready = await probe(svc.url!, '/readyz')
     expect(ready.status).toBe(503)
     expect(ready.body.checks!.postgres).toMatch(/^unreachable: .*(does not exist|terminat)/)
