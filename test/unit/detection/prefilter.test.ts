@@ -199,6 +199,22 @@ describe('SubstringScanner', () => {
       { numRuns: 500 },
     )
   })
+
+  it('finds every needle, however densely needles and near misses overlap', () => {
+    // A tiny alphabet makes needles overlap each other and their near misses at every offset; á
+    // and ǡ are beyond ASCII, where the scanner's window keys cannot tell units apart (only its
+    // final comparison can).
+    const alphabet = fc.constantFrom('a', 'b', '.', 'á', 'ǡ', '!')
+    const needles = fc.uniqueArray(fc.string({ unit: alphabet, minLength: 1, maxLength: 7 }), { minLength: 1, maxLength: 20 })
+    fc.assert(
+      fc.property(needles, fc.string({ unit: alphabet, maxLength: 40 }), (ns, t) => {
+        const found = new Set<number>()
+        new SubstringScanner(ns.map((n, id) => ({ text: n, id }))).forEachMatch(t, (id) => found.add(id))
+        expect([...found].sort((a, b) => a - b)).toEqual(ns.flatMap((n, i) => (t.includes(n) ? [i] : [])))
+      }),
+      { numRuns: 2000 },
+    )
+  })
 })
 
 describe('AnchoredTrie', () => {
