@@ -7,7 +7,7 @@ import GraphQLUpload from 'graphql-upload/GraphQLUpload.mjs'
 import type { Logger } from 'pino'
 import { auditPlugin } from './audit-plugin.js'
 import { noStorePlugin } from './no-store-plugin.js'
-import { responseCachePlugin } from './response-cache/response-cache-plugin.js'
+import { responseCache } from './response-cache/response-cache-plugin.js'
 import type { TenantDataVersions } from './response-cache/tenant-data-versions.js'
 import { formatError } from './format-error.js'
 import { refuseHttpSubscriptions } from './refuse-http-subscriptions.js'
@@ -93,13 +93,15 @@ export function createApolloServer(opts: {
   responseCache?: { readonly versions: TenantDataVersions; readonly maxBytes: number } | null
 }): ApolloServer<RequestContext> {
   const limits = armor(opts.production)
+  const cache = opts.responseCache ? responseCache({ schema: executableSchema, ...opts.responseCache, metrics: opts.metrics ?? null }) : null
   return new ApolloServer<RequestContext>({
     schema: executableSchema,
     // armor's typings resolve Apollo's CJS declarations; the plugins are the same objects at run time.
     // Apollo's landing page loads Apollo Sandbox from a CDN: browsers get Watchpost's own GraphiQL
     // instead (src/http/graphql-console), served before requests reach Apollo.
     plugins: [...(limits.plugins as unknown as ApolloServerPlugin<RequestContext>[]), ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), noStorePlugin<RequestContext>(), introspectionPolicy(opts.production), auditPlugin(opts.log), refuseHttpSubscriptions(), telemetryPlugin(opts.log, opts.metrics ?? null),
-      ...(opts.responseCache ? [responseCachePlugin({ schema: executableSchema, ...opts.responseCache, metrics: opts.metrics ?? null })] : [])],
+      ...(cache ? [cache.plugin] : [])],
+    ...(cache ? { stringifyResult: cache.stringifyResult } : {}),
     validationRules: limits.validationRules,
     parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
     allowBatchedHttpRequests: false,

@@ -22,8 +22,9 @@ export class ResponseStore {
     return entry.data
   }
 
-  set(key: string, version: number, data: unknown, bytes: number): void {
-    if (bytes > this.maxBytes) return
+  /** Stores `data` under `key` for `version`, unless it alone is larger than the store; says whether it did. */
+  set(key: string, version: number, data: unknown, bytes: number): boolean {
+    if (bytes > this.maxBytes) return false
     const old = this.entries.get(key)
     if (old) {
       this.entries.delete(key)
@@ -36,6 +37,7 @@ export class ResponseStore {
       this.entries.delete(oldest)
       this.bytes -= entry.bytes
     }
+    return true
   }
 
   /** Bytes of JSON held. */

@@ -1,6 +1,9 @@
-import { parse } from 'graphql'
-import { describe, expect, it } from 'vitest'
+import type { ApolloServerPlugin, GraphQLRequestContextWillSendResponse, GraphQLRequestListener } from '@apollo/server'
+import { parse, type OperationDefinitionNode } from 'graphql'
+import { describe, expect, it, vi } from 'vitest'
+import type { RequestContext } from '../../../src/graphql/context.js'
 import { readsOnlyCacheableFields } from '../../../src/graphql/response-cache/cacheable-operations.js'
+import { responseCache } from '../../../src/graphql/response-cache/response-cache-plugin.js'
 import { ResponseStore } from '../../../src/graphql/response-cache/response-store.js'
 import { executableSchema } from '../../../src/graphql/server.js'
 
@@ -46,5 +49,54 @@ describe('the response store', () => {
     store.set('huge', 1, 'H', 101)
     expect(store.get('huge', 1)).toBeUndefined()
     expect(store.size).toBe(80)
+  })
+})
+
+describe('the response cache serializes each answer once', () => {
+  const QUERY = '{ riskObjects(first: 2) { object totalScore } }'
+  const document = parse(QUERY)
+  const operation = document.definitions[0] as OperationDefinitionNode
+  const contextValue = { principal: { tenantId: 't1', role: 'reader' } } as unknown as RequestContext
+  const answer = () => ({ riskObjects: [{ object: 'alice', totalScore: 90 }, { object: 'ws-01 — "ü"', totalScore: 40 }] })
+
+  /** One request through the plugin's hooks as Apollo calls them; returns the result Apollo would send. */
+  async function request(plugin: ApolloServerPlugin<RequestContext>, execute: () => Record<string, unknown>) {
+    const listener = (await plugin.requestDidStart!({} as never)) as GraphQLRequestListener<RequestContext>
+    const early = await listener.responseForOperation!({ document, operation, request: { query: QUERY }, contextValue, queryHash: 'h1' } as never)
+    const singleResult = early?.body.kind === 'single' ? early.body.singleResult : { data: execute() }
+    await listener.willSendResponse!({ response: { body: { kind: 'single', singleResult }, http: {} } } as unknown as GraphQLRequestContextWillSendResponse<RequestContext>)
+    return { errors: undefined, data: singleResult.data, extensions: undefined }
+  }
+
+  it("sends a stored answer's body as it was serialized when stored, byte for byte what Apollo would send", async () => {
+    const cache = responseCache({ schema: executableSchema, versions: { versionOf: () => 1, changed: () => {} } as never, maxBytes: 1 << 20 })
+    const execute = vi.fn(answer)
+    const first = await request(cache.plugin, execute)
+    const firstBody = cache.stringifyResult(first)
+    expect(firstBody).toBe(`${JSON.stringify({ data: answer() })}\n`)
+
+    const stringify = vi.spyOn(JSON, 'stringify')
+    try {
+      const again = await request(cache.plugin, execute)
+      stringify.mockClear()
+      expect(cache.stringifyResult(again)).toBe(firstBody)
+      expect(stringify).not.toHaveBeenCalled()
+    } finally {
+      stringify.mockRestore()
+    }
+    expect(execute).toHaveBeenCalledTimes(1)
+  })
+
+  it('serializes anything else as Apollo does: errors, extensions, answers it did not store', async () => {
+    const cache = responseCache({ schema: executableSchema, versions: { versionOf: () => null, changed: () => {} } as never, maxBytes: 1 << 20 })
+    const unstored = await request(cache.plugin, answer)
+    expect(cache.stringifyResult(unstored)).toBe(`${JSON.stringify({ data: answer() })}\n`)
+    const withErrors = { errors: [{ message: 'no' }], data: null, extensions: undefined }
+    expect(cache.stringifyResult(withErrors)).toBe(`${JSON.stringify(withErrors)}\n`)
+
+    const caching = responseCache({ schema: executableSchema, versions: { versionOf: () => 1, changed: () => {} } as never, maxBytes: 1 << 20 })
+    const stored = await request(caching.plugin, answer)
+    const withExtensions = { ...stored, extensions: { note: 1 } }
+    expect(caching.stringifyResult(withExtensions)).toBe(`${JSON.stringify(withExtensions)}\n`)
   })
 })
