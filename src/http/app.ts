@@ -40,6 +40,10 @@ export interface OperationsSurface {
 export function createApp(deps: AppDeps, apollo: ApolloServer<RequestContext>, log: Logger, limiter: RateLimiter, operations: OperationsSurface): express.Express {
   const app = express()
   app.disable('x-powered-by')
+  // No ETags for computed answers: GraphQL answers are `no-store` and mostly POSTed, so nothing
+  // revalidates them, and Express would hash every body (~70 KB for a triage-queue page) to make one.
+  // The console's files are sent by sendFile, which keeps its own validators.
+  app.set('etag', false)
   // Which address is the client's (rate limits per address): the socket's, unless proxies are trusted.
   app.set('trust proxy', deps.config.trustProxy)
   // First: every answer, refusals included, carries the request id and is logged and counted.
