@@ -6,6 +6,7 @@ import { createTenant } from '../../src/store/tenants.js'
 import { syntheticSysmonLines } from '../unit/ingest/helpers/synthetic-sysmon.js'
 import { openBenchDeployment } from './bench-deployment.js'
 import { startWatchpost, type BenchProcess } from './bench-processes.js'
+import { cpuSplit, sampleCpu } from './cpu-usage.js'
 import { postGraphQL } from './graphql-client.js'
 
 /**
@@ -46,6 +47,16 @@ export interface EndToEndResult {
   readonly twoWorkersEventsPerSecond: number
   readonly oneWorkerRuns: readonly number[]
   readonly twoWorkersRuns: readonly number[]
+  /** Where the CPU went in the timed runs, by worker count (medians); null where /proc cannot tell. */
+  readonly cpu: { readonly 1: CpuFigures | null; readonly 2: CpuFigures | null }
+}
+
+/** Cores in use, on average over a run: the machine's, the hypervisor's steal, the API's and the workers'. */
+export interface CpuFigures {
+  readonly busyCores: number
+  readonly stealCores: number
+  readonly apiCores: number
+  readonly workerCores: number
 }
 
 const FINISHED = new Set(['SUCCEEDED', 'SUCCEEDED_WITH_ERRORS', 'FAILED'])
@@ -72,15 +83,21 @@ interface RunFigures {
   /** Seconds the uploads spent in a worker, summed. */
   processingSeconds: number
   detections: number
+  cpu: CpuFigures | null
 }
 
-/** Uploads every slice as a new tenant, then polls GraphQL until the uploads are done and the detections readable. */
-async function timedRun(api: string, prisma: PrismaClient, slices: Buffer[], events: number, name: string): Promise<RunFigures> {
+/**
+ * Uploads every slice as a new tenant, then polls GraphQL until the uploads are done and the
+ * detections readable. `api` and `workers` are the processes, for the CPU each used.
+ */
+async function timedRun(api: BenchProcess, workers: readonly BenchProcess[], prisma: PrismaClient, slices: Buffer[], events: number, name: string): Promise<RunFigures> {
   const { tenant, apiKey } = await createTenant(prisma, name)
   await enableBundledRules(prisma, tenant.id, null)
+  const pids = [api, ...workers].map((p) => p.proc.pid!)
+  const cpuBefore = sampleCpu(pids)
   const t0 = performance.now()
   for (const [i, slice] of slices.entries()) {
-    const res = await fetch(`${api}/v1/uploads?fileName=part-${i}.xml`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}` }, body: slice })
+    const res = await fetch(`${api.url}/v1/uploads?fileName=part-${i}.xml`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}` }, body: slice })
     if (res.status !== 202) throw new Error(`upload ${i} answered ${res.status}: ${(await res.text()).slice(0, 300)}`)
   }
   const receiveSeconds = (performance.now() - t0) / 1000
@@ -88,18 +105,26 @@ async function timedRun(api: string, prisma: PrismaClient, slices: Buffer[], eve
   type Uploads = { uploads: { edges: { node: Upload }[] } }
   let uploads: Uploads['uploads']['edges'] = []
   for (;;) {
-    uploads = (await postGraphQL<Uploads>(api, apiKey, `{ uploads(first: ${slices.length}) { edges { node { status eventCount failureReason errors { line message } startedAt finishedAt } } } }`)).uploads.edges
+    uploads = (await postGraphQL<Uploads>(api.url!, apiKey, `{ uploads(first: ${slices.length}) { edges { node { status eventCount failureReason errors { line message } startedAt finishedAt } } } }`)).uploads.edges
     if (uploads.length === slices.length && uploads.every((u) => FINISHED.has(u.node.status))) break
     await new Promise((r) => setTimeout(r, POLL_MS))
   }
-  const { detections } = await postGraphQL<{ detections: { totalCount: number } }>(api, apiKey, '{ detections(first: 1) { totalCount } }')
+  const { detections } = await postGraphQL<{ detections: { totalCount: number } }>(api.url!, apiKey, '{ detections(first: 1) { totalCount } }')
   const seconds = (performance.now() - t0) / 1000
+  const cpuAfter = sampleCpu(pids)
+  const split = cpuBefore && cpuAfter ? cpuSplit(cpuBefore, cpuAfter) : null
+  const cpu = split && {
+    busyCores: split.busyCores,
+    stealCores: split.stealCores,
+    apiCores: split.processCores[0]!,
+    workerCores: split.processCores.slice(1).reduce((a, b) => a + b, 0),
+  }
   const failed = uploads.find((u) => u.node.status !== 'SUCCEEDED')
   if (failed) throw new Error(`an upload ended ${failed.node.status}: ${failed.node.failureReason ?? JSON.stringify(failed.node.errors.slice(0, 3))}`)
   const stored = uploads.reduce((n, u) => n + u.node.eventCount, 0)
   if (stored !== events || detections.totalCount === 0) throw new Error(`${stored} of ${events} events read, ${detections.totalCount} detections`)
   const processingSeconds = uploads.reduce((n, u) => n + (Date.parse(u.node.finishedAt!) - Date.parse(u.node.startedAt!)) / 1000, 0)
-  return { seconds, receiveSeconds, processingSeconds, detections: detections.totalCount }
+  return { seconds, receiveSeconds, processingSeconds, detections: detections.totalCount, cpu }
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!
@@ -112,21 +137,22 @@ export async function measureEndToEnd(opts: EndToEndOptions = {}): Promise<EndTo
   const { owner, prisma, env } = deployment
   const running: BenchProcess[] = []
   const runs = { 1: [] as number[], 2: [] as number[] }
-  const oneWorker: RunFigures[] = []
+  const timed = { 1: [] as RunFigures[], 2: [] as RunFigures[] }
   const detections = new Set<number>()
   try {
     const api = await startWatchpost('serve', env)
-    running.push(api, await startWatchpost('worker', env))
+    const worker = await startWatchpost('worker', env)
+    running.push(api, worker)
     for (let round = opts.warmUp === false ? 1 : 0; round <= rounds; round++) {
       for (const workers of [1, 2] as const) {
         await emptyDatabase(owner)
         const second = workers === 2 ? await startWatchpost('worker', env) : null
         try {
-          const run = await timedRun(api.url!, prisma, slices, events, `bench-${round}-${workers}`)
+          const run = await timedRun(api, second ? [worker, second] : [worker], prisma, slices, events, `bench-${round}-${workers}`)
           detections.add(run.detections)
           if (round === 0) continue
           runs[workers].push(events / run.seconds)
-          if (workers === 1) oneWorker.push(run)
+          timed[workers].push(run)
         } finally {
           await second?.stop()
         }
@@ -137,6 +163,7 @@ export async function measureEndToEnd(opts: EndToEndOptions = {}): Promise<EndTo
     await deployment.close()
   }
   if (detections.size !== 1) throw new Error(`runs disagree on the detections: ${[...detections].join(', ')}`)
+  const oneWorker = timed[1]
   return {
     events,
     uploads: slices.length,
@@ -148,7 +175,15 @@ export async function measureEndToEnd(opts: EndToEndOptions = {}): Promise<EndTo
     twoWorkersEventsPerSecond: median(runs[2]),
     oneWorkerRuns: runs[1],
     twoWorkersRuns: runs[2],
+    cpu: { 1: medianCpu(timed[1]), 2: medianCpu(timed[2]) },
   }
+}
+
+function medianCpu(runs: readonly RunFigures[]): CpuFigures | null {
+  const cpus = runs.map((r) => r.cpu)
+  if (cpus.length === 0 || cpus.some((c) => c === null)) return null
+  const of = (pick: (c: CpuFigures) => number): number => median(cpus.map((c) => pick(c!)))
+  return { busyCores: of((c) => c.busyCores), stealCores: of((c) => c.stealCores), apiCores: of((c) => c.apiCores), workerCores: of((c) => c.workerCores) }
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

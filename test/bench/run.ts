@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
+import os from 'node:os'
 import { parseArgs } from 'node:util'
-import { measureEndToEnd } from './end-to-end-throughput.js'
+import { measureEndToEnd, type CpuFigures } from './end-to-end-throughput.js'
 import { measureGraphQLLatency } from './graphql-latency.js'
 import { measureParseThroughput } from './parse-throughput.js'
 import { machineLine, markdownTable, writeResults, type BenchRow } from './report.js'
@@ -84,7 +85,8 @@ notes.push(
     `processed by \`watchpost worker\` processes with WORKER_CONCURRENCY=1 and the bundled rules, timed until GraphQL shows every upload finished and the ${fmt(e2e.detections)} detections; ` +
     `median of ${e2e.oneWorkerRuns.length} alternating runs per worker count (events/s of each: 1 worker ${e2e.oneWorkerRuns.map(fmt).join(', ')}; 2 workers ${e2e.twoWorkersRuns.map(fmt).join(', ')}). ` +
     `With 1 worker the API had answered every upload after ${e2e.receiveSeconds.toFixed(1)} s, and the worker processed ${fmt(e2e.busyWorkerEventsPerSecond)} events/s while busy with an upload. ` +
-    `Floors: Sysmon split ${fmt(splitFloor)} events/s, bare COPY ${fmt(store.floorRowsPerSecond)} rows/s.`,
+    `Floors: Sysmon split ${fmt(splitFloor)} events/s, bare COPY ${fmt(store.floorRowsPerSecond)} rows/s.` +
+    cpuNote(e2e.cpu),
 )
 
 say('7/8 GraphQL under 50 concurrent clients: detections and riskObjects vs { __typename }')
@@ -118,3 +120,15 @@ process.stdout.write(markdownTable(rows) + '\n')
 const resultsFile = quick ? new URL('../artifacts/bench-quick.md', import.meta.url) : new URL('./RESULTS.md', import.meta.url)
 await mkdir(new URL('.', resultsFile), { recursive: true })
 await writeResults(resultsFile, rows, notes)
+
+/** Where the end-to-end runs' CPU went, per worker count; nothing where /proc could not tell. */
+function cpuNote(cpu: { readonly 1: CpuFigures | null; readonly 2: CpuFigures | null }): string {
+  const cores = (n: number): string => n.toFixed(2)
+  const one = (workers: 1 | 2, c: CpuFigures | null): string =>
+    c === null
+      ? ''
+      : `${workers} worker${workers === 1 ? '' : 's'}: ${cores(c.busyCores)} of ${os.availableParallelism()} cores busy — worker${workers === 1 ? '' : 's'} ${cores(c.workerCores)}, API ${cores(c.apiCores)}, ` +
+        `Postgres and the rest ${cores(Math.max(0, c.busyCores - c.workerCores - c.apiCores))}; the hypervisor stole ${cores(c.stealCores)}`
+  const parts = [one(1, cpu[1]), one(2, cpu[2])].filter((p) => p !== '')
+  return parts.length === 0 ? '' : ` Cores in use on average over a run (medians): ${parts.join('; ')}.`
+}
