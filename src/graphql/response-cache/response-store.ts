@@ -1,6 +1,7 @@
 /**
- * GraphQL answers kept in memory, least recently used first out, bounded by the size of their
- * JSON. Each answer is stored with the version of its tenant's data it was computed from and is
+ * GraphQL answers kept in memory, least recently used first out, bounded by the bytes the caller
+ * counts for each (response-cache-plugin.ts: the answer's JSON body and the objects it was made
+ * from). Each answer is stored with the version of its tenant's data it was computed from and is
  * only ever handed out for that same version (tenant-data-versions.ts).
  */
 export class ResponseStore {
@@ -40,7 +41,7 @@ export class ResponseStore {
     return true
   }
 
-  /** Bytes of JSON held. */
+  /** Bytes held, as counted by the callers of set(). */
   get size(): number {
     return this.bytes
   }
