@@ -20,12 +20,21 @@ const CLI = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url))
 const STARTUP_TIMEOUT_MS = 60_000
 
 /**
+ * With BENCH_PROFILE_DIR set, every process a benchmark starts writes a CPU profile there when it
+ * stops (node --cpu-prof; NODE_OPTIONS may not carry that flag), named by process id.
+ */
+const profileArgs = (): string[] => {
+  const dir = process.env.BENCH_PROFILE_DIR
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []
+}
+
+/**
  * Starts `watchpost <command>` with `env` over the benchmark's own environment and resolves once
  * it is ready. Logs go to a pipe that is read and dropped (a full pipe would stall the process).
  * `nodeArgs` go to node itself, e.g. `--cpu-prof` to profile the process under load.
  */
 export async function startWatchpost(command: 'serve' | 'worker', env: Record<string, string>, nodeArgs: readonly string[] = []): Promise<BenchProcess> {
-  const proc = spawn(process.execPath, [...nodeArgs, CLI, command], { env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const proc = spawn(process.execPath, [...profileArgs(), ...nodeArgs, CLI, command], { env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   let stderrTail = ''
   proc.stderr!.on('data', (d: Buffer) => void (stderrTail = (stderrTail + d.toString()).slice(-4000)))
   const url = await new Promise<string | null>((resolve, reject) => {
