@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { ensureDatabase, loadMigrations, migrate } from '../../src/db/migrate.js'
+import { deleteQueueKeys } from '../helpers/redis-keys.js'
 
 /** A freshly migrated database of the benchmark's own, on BENCH_DATABASE_URL's server; drop() removes it. */
 export interface BenchDatabase {
@@ -34,7 +35,10 @@ export async function createBenchDatabase(name = `wp_bench_${randomBytes(4).toSt
   }
 }
 
-/** Drops the benchmark database `name` (if it exists). */
+/**
+ * Drops the benchmark database `name` (if it exists), and the queue keys of the processes that
+ * ran on it: benchmarks start them with the database's name as QUEUE_PREFIX.
+ */
 export async function dropBenchDatabase(name: string): Promise<void> {
   const admin = new pg.Client({ connectionString: BASE_URL })
   await admin.connect()
@@ -43,4 +47,5 @@ export async function dropBenchDatabase(name: string): Promise<void> {
   } finally {
     await admin.end()
   }
+  await deleteQueueKeys(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', name)
 }

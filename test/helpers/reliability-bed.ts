@@ -9,7 +9,9 @@ import { enableBundledRules } from '../../src/services/bundled-content.js'
 import { createTenant } from '../../src/store/tenants.js'
 import { UPLOAD_LOCK_CLASS } from '../../src/store/upload-lock.js'
 import { receiveUpload } from '../../src/store/uploads.js'
+import { deleteQueueKeys } from './redis-keys.js'
 import { createTestDatabase } from './test-database.js'
+import { TEST_REDIS_URL } from './test-env.js'
 import { waitFor } from './test-service.js'
 import { uploadResults, type UploadResults } from './upload-results.js'
 
@@ -126,6 +128,8 @@ export async function createReliabilityBed(): Promise<ReliabilityBed> {
       await prisma.$disconnect()
       await pool.end()
       await db.drop()
+      // Its uploads' jobs, where a test ran them on the shared Redis (a private one is gone with its keys).
+      await deleteQueueKeys(TEST_REDIS_URL, bed.queuePrefix)
     },
   }
   return bed

@@ -3,6 +3,7 @@ import { pino, type Logger } from 'pino'
 import { loadConfig } from '../../src/config.js'
 import { startService, type RunningService } from '../../src/service.js'
 import { createTestDatabase } from './test-database.js'
+import { deleteQueueKeys } from './redis-keys.js'
 import { TEST_REDIS_URL } from './test-env.js'
 
 /**
@@ -42,6 +43,7 @@ export async function startTestService(opts: { worker?: boolean; env?: Record<st
     async close() {
       await service.close()
       await db.drop()
+      await deleteQueueKeys(config.redisUrl, queuePrefix)
     },
   }
 }

@@ -5,6 +5,7 @@ import pg from 'pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { UPLOAD_QUEUE, redisConnection } from '../../src/queue/queues.js'
 import { syntheticLog } from '../load/synthetic-logs.js'
+import { deleteQueueKeys } from '../helpers/redis-keys.js'
 import { recordFigures } from '../helpers/reliability-bed.js'
 import { serviceEnv, startServiceProcess, type ServiceProcess } from '../helpers/service-process.js'
 import { createTestTenant } from '../helpers/tenant.js'
@@ -84,6 +85,7 @@ describe('graceful shutdown on SIGTERM (real processes)', () => {
     recordFigures('graceful-shutdown', figures)
     await sql?.end()
     await db?.drop()
+    await deleteQueueKeys(TEST_REDIS_URL, queuePrefix)
   })
 
   describe('the API', () => {

@@ -5,6 +5,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config.js'
 import { READY_CHECK_TIMEOUT_MS } from '../../src/http/health-route.js'
 import { startService, type RunningService } from '../../src/service.js'
+import { deleteQueueKeys } from '../helpers/redis-keys.js'
 import { recordFigures } from '../helpers/reliability-bed.js'
 import { createTestDatabase } from '../helpers/test-database.js'
 import { TEST_REDIS_URL } from '../helpers/test-env.js'
@@ -18,6 +19,7 @@ import { TEST_REDIS_URL } from '../helpers/test-env.js'
  */
 
 const silent = pino({ level: 'silent' })
+const QUEUE_PREFIX = `wptest-health-${process.pid}`
 
 /** A port on loopback where nothing listens. */
 async function closedPort(): Promise<number> {
@@ -61,10 +63,11 @@ describe('/healthz and /readyz', () => {
   afterAll(async () => {
     for (const c of cleanups.splice(0).reverse()) await c()
     recordFigures('health', figures)
+    await deleteQueueKeys(TEST_REDIS_URL, QUEUE_PREFIX)
   })
 
   async function api(env: Record<string, string>): Promise<RunningService> {
-    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', QUEUE_PREFIX: `wptest-health-${process.pid}`, NODE_ENV: 'test', REDIS_URL: TEST_REDIS_URL, ...env })
+    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', QUEUE_PREFIX, NODE_ENV: 'test', REDIS_URL: TEST_REDIS_URL, ...env })
     const service = await startService(config, silent, { api: true, worker: false })
     cleanups.push(() => service.close())
     return service

@@ -2,9 +2,11 @@ import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { foldIngestItems, newIngestStats, readEventBatches } from '../../src/ingest/index.js'
 import { readFixture, SEED_RULE_YAML } from '../helpers/fixtures.js'
+import { deleteQueueKeys } from '../helpers/redis-keys.js'
 import { serviceEnv, startServiceProcess, type ServiceProcess } from '../helpers/service-process.js'
 import { createTestTenant } from '../helpers/tenant.js'
 import { createTestDatabase } from '../helpers/test-database.js'
+import { TEST_REDIS_URL } from '../helpers/test-env.js'
 import { graphql } from '../helpers/test-service.js'
 import { waitForUpload } from '../helpers/uploads.js'
 import { syntheticLog } from '../load/synthetic-logs.js'
@@ -60,6 +62,7 @@ describe('a worker and a bad event', () => {
     await api?.kill()
     await worker?.kill()
     await db?.drop()
+    await deleteQueueKeys(TEST_REDIS_URL, queuePrefix)
   })
 
   async function upload(fileName: string, body: Buffer) {

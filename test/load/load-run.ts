@@ -5,6 +5,7 @@ import { createPool } from '../../src/db/pool.js'
 import { createPrisma } from '../../src/db/prisma.js'
 import { enableBundledRules } from '../../src/services/bundled-content.js'
 import { createTenant } from '../../src/store/tenants.js'
+import { deleteQueueKeys } from '../helpers/redis-keys.js'
 import { serviceEnv, startServiceProcess, type ServiceProcess } from '../helpers/service-process.js'
 import { checkTenant, type TenantCheck, type UploadedFile } from './expected-counts.js'
 import { LatencyRecorder, type LatencySummary } from './latency.js'
@@ -161,6 +162,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
   } finally {
     await Promise.all([stop(api), stop(worker)])
     await sql.end()
+    await deleteQueueKeys(env.REDIS_URL!, queuePrefix)
   }
 }
 
