@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
+import { loadConfig } from '../../src/config.js'
 import { ensureDatabase, loadMigrations, migrate } from '../../src/db/migrate.js'
 import { deleteQueueKeys } from '../helpers/redis-keys.js'
 
@@ -47,5 +48,6 @@ export async function dropBenchDatabase(name: string): Promise<void> {
   } finally {
     await admin.end()
   }
-  await deleteQueueKeys(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', name)
+  // The Redis those processes used: the one their configuration resolves from this environment.
+  await deleteQueueKeys(loadConfig(process.env).redisUrl, name)
 }
