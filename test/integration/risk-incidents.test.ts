@@ -105,6 +105,15 @@ describe('risk incidents', () => {
     expect(page.edges[0].node).toMatchObject({ riskObject: 'host-tactics', detectionCount: 4, tactics: ['Command And Control', 'Credential Access', 'Execution'] })
   })
 
+  it('a technique of several tactics counts each of them; a technique outside ATT&CK counts none', async () => {
+    // T1078 Valid Accounts belongs to four tactics; T9999 to none.
+    for (const techniques of [['T1078'], ['T9999'], ['T9999', 'T1078'], []]) await riskEvent(a, 'host-multi-tactic', 1, hoursAgo(2), { techniques })
+    expect((await evaluate(a, ['host-multi-tactic'])).created).toBe(1)
+    const page = await incidentsOf(readerKey, '{ ruleKind: TACTIC_SPREAD }')
+    const node = page.edges.find((e: any) => e.node.riskObject === 'host-multi-tactic').node
+    expect(node).toMatchObject({ detectionCount: 4, riskEventCount: 4, tactics: ['Defense Evasion', 'Initial Access', 'Persistence', 'Privilege Escalation'] })
+  })
+
   it('2 tactics from 4 rules raise nothing', async () => {
     for (const t of ['T1059', 'T1059', 'T1003', 'T1003']) await riskEvent(a, 'host-two-tactics', 1, hoursAgo(3), { techniques: [t] })
     expect(await evaluate(a, ['host-two-tactics'])).toEqual({ created: 0, updated: 0 })
