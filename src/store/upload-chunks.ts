@@ -7,7 +7,8 @@ import { PayloadTooLargeError } from '../errors.js'
 
 /**
  * The raw bytes of an upload live in Postgres as ordered, gzip-compressed chunks, so the worker
- * (or a later re-parse) streams them back with memory bounded by one chunk.
+ * (or a later re-parse) streams them back with memory bounded by one chunk (and the compressed
+ * form of the next, read ahead).
  */
 
 const gzip = promisify(gzipCb)
@@ -87,12 +88,21 @@ async function* chunksOf(pool: pg.Pool, uploadId: string, scope: DbScope | null)
   // No such upload in scope, or its bytes are gone (retention): nothing to read, as before.
   if (!upload || upload.raw_purged_at !== null) return
   const size = Number(upload.size_bytes)
+  const fetchChunk = (seq: number) => {
+    const fetching = query<{ data: Buffer; raw_bytes: number }>('SELECT data, raw_bytes FROM upload_chunks WHERE upload_id = $1 AND seq = $2', [uploadId, seq])
+    // Awaited below unless the reader stops first; a failure nobody waits for must not crash the process.
+    fetching.catch(() => {})
+    return fetching
+  }
   let read = 0
+  let next = fetchChunk(0)
   for (let seq = 0; read < size; seq++) {
-    const { rows } = await query<{ data: Buffer; raw_bytes: number }>('SELECT data, raw_bytes FROM upload_chunks WHERE upload_id = $1 AND seq = $2', [uploadId, seq])
-    const row = rows[0]
+    const row = (await next).rows[0]
     if (!row) throw new Error(`upload ${uploadId} ends after ${read} of its ${size} bytes: its chunk ${seq} cannot be read`)
     read += row.raw_bytes
+    // The next chunk is read while this one is parsed: one compressed chunk ahead, so the parser
+    // does not wait for Postgres at every chunk boundary.
+    if (read < size) next = fetchChunk(seq + 1)
     yield gunzipSync(row.data, { chunkSize: Math.max(MIN_ZLIB_CHUNK, row.raw_bytes + 1) })
   }
 }
