@@ -94,6 +94,7 @@ async function* chunksOf(pool: pg.Pool, uploadId: string, scope: DbScope | null)
     fetching.catch(() => {})
     return fetching
   }
+  if (size === 0) return
   let read = 0
   let next = fetchChunk(0)
   for (let seq = 0; read < size; seq++) {
