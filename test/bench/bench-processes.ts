@@ -31,10 +31,9 @@ const profileArgs = (): string[] => {
 /**
  * Starts `watchpost <command>` with `env` over the benchmark's own environment and resolves once
  * it is ready. Logs go to a pipe that is read and dropped (a full pipe would stall the process).
- * `nodeArgs` go to node itself, e.g. `--cpu-prof` to profile the process under load.
  */
-export async function startWatchpost(command: 'serve' | 'worker', env: Record<string, string>, nodeArgs: readonly string[] = []): Promise<BenchProcess> {
-  const proc = spawn(process.execPath, [...profileArgs(), ...nodeArgs, CLI, command], { env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+export async function startWatchpost(command: 'serve' | 'worker', env: Record<string, string>): Promise<BenchProcess> {
+  const proc = spawn(process.execPath, [...profileArgs(), CLI, command], { env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   let stderrTail = ''
   proc.stderr!.on('data', (d: Buffer) => void (stderrTail = (stderrTail + d.toString()).slice(-4000)))
   const url = await new Promise<string | null>((resolve, reject) => {
