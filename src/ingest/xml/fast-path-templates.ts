@@ -141,7 +141,7 @@ function remember<T>(list: T[], t: T, max: number): void {
 function matchSegment(s: string, p: number, t: Segment): number {
   const literals = t.literals
   const kinds = t.kinds
-  if (!s.startsWith(literals[0]!, p)) return -1
+  if (!literalAt(s, literals[0]!, p)) return -1
   p += literals[0]!.length
   for (let i = 0; i < kinds.length; i++) {
     const kind = kinds[i]!
@@ -157,7 +157,7 @@ function matchSegment(s: string, p: number, t: Segment): number {
       if ((lt >= 0 && lt < end) || nextTab.in(s, p) < end) return -1
     }
     const literal = literals[i + 1]!
-    if (!s.startsWith(literal, end)) return -1
+    if (!literalAt(s, literal, end)) return -1
     if (nextAmp.in(s, p) < end) {
       const d = decodeXmlText(s, p, end)
       if (d === null) return -1
@@ -169,6 +169,16 @@ function matchSegment(s: string, p: number, t: Segment): number {
   }
   return p
 }
+
+/**
+ * Whether `literal` is in `s` at `p` (`s.startsWith(literal, p)`). V8's startsWith compares
+ * character by character; indexOf's search compares a word at a time and stops at the first
+ * occurrence, which for a template that fits is `p` itself: measured 2.5x faster for the ~30-character
+ * literals between Data values, which made startsWith most of the fast path's time. A literal that
+ * does not fit costs a search up to its next occurrence (or the end of the line): templates fail
+ * rarely, only where an upload changes shape.
+ */
+const literalAt = (s: string, literal: string, p: number): boolean => literal === '' || s.indexOf(literal, p) === p
 
 function literalsOf(s: string, start: number, end: number): string[] {
   const literals: string[] = []
@@ -218,7 +228,7 @@ function specialize(s: string, t: SystemTemplate): void {
 
 /**
  * A flat, internalized copy of `s` (a literal of a cached template): it keeps no input line alive,
- * and startsWith compares against it faster than against a sliced string.
+ * and it is compared against faster than a sliced string.
  */
 const flat = (s: string): string => Object.keys({ [s]: 0 })[0]!
 
