@@ -4,6 +4,7 @@ import { createMacroSet, DetectionAggregator, compileRule, parseRuleDocuments } 
 import { readEventBatches } from '../../src/ingest/index.js'
 import { listBundledRules, loadBundledMacros } from '../../src/rules/bundled.js'
 import { syntheticSysmonLines } from '../unit/ingest/helpers/synthetic-sysmon.js'
+import { DEPLOYED_ENV } from './deployed-env.js'
 
 /**
  * Peak memory of the worker's streaming path on a large upload: a child process reads a
@@ -50,10 +51,10 @@ async function child(gb: number): Promise<void> {
   process.stdout.write(JSON.stringify(result) + '\n')
 }
 
-/** Runs the measurement in a fresh process, so the figure is that path's own peak. */
+/** Runs the measurement in a fresh process, so the figure is that path's own peak, started as the Docker image starts the worker. */
 export function measureStreamingMemory(gb: number): Promise<StreamingMemoryResult> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'child', String(gb)], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const proc = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'child', String(gb)], { env: { ...process.env, ...DEPLOYED_ENV }, stdio: ['ignore', 'pipe', 'inherit'] })
     let out = ''
     proc.stdout.on('data', (d) => (out += d))
     proc.on('error', reject)

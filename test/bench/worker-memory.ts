@@ -8,6 +8,7 @@ import { enableBundledRules } from '../../src/services/bundled-content.js'
 import { createTenant } from '../../src/store/tenants.js'
 import { syntheticSysmonLines } from '../unit/ingest/helpers/synthetic-sysmon.js'
 import { createBenchDatabase } from './bench-database.js'
+import { DEPLOYED_ENV } from './deployed-env.js'
 
 /**
  * Peak RSS of the real processes on a large upload: `watchpost serve` receives a generated Sysmon
@@ -60,8 +61,6 @@ function generatedLog(totalBytes: number): Readable {
   })
 }
 
-/** The environment the Docker image runs both processes with (docker/Dockerfile's ENV), and the README asks for. */
-export const DEPLOYED_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' }
 
 /** `processEnv`: added to both processes' environment (default DEPLOYED_ENV; `{}` for Node's and glibc's defaults). */
 export async function measureWorkerMemory(gb: number, processEnv: Readonly<Record<string, string>> = DEPLOYED_ENV): Promise<WorkerMemoryResult> {
