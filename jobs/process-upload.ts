@@ -210,14 +210,18 @@ export async function markUploadFailed(pool: pg.Pool, uploadId: string, reason: 
  * Counts bytes as they stream past and, on a timer, writes them with the events read so far outside
  * the job's transaction: one small UPDATE per interval whatever the upload's size, none while
  * nothing moved. A write that fails is skipped (the next one catches up); only a RUNNING upload is
- * written, so a late write cannot touch a finished one.
+ * written, so a late write cannot touch a finished one. One write at a time: two in flight on the
+ * pool's connections could commit in the other order, and the older figures would then carry the
+ * later progress_at, so that the progress seen went backwards.
  */
 function trackProgress(pool: pg.Pool, uploadId: string, opts: { intervalMs: number; events: () => number; onProgress?: (report: ProgressReport) => void }) {
   let bytes = 0
   let written = 0
+  let writing = false
   const timer = setInterval(() => {
-    if (bytes === written) return
+    if (writing || bytes === written) return
     written = bytes
+    writing = true
     const report = { bytesProcessed: bytes, eventsProcessed: opts.events() }
     pool
       .query<{ started_at: Date; progress_at: Date }>(
@@ -228,6 +232,9 @@ function trackProgress(pool: pg.Pool, uploadId: string, opts: { intervalMs: numb
         if (rows[0]) opts.onProgress?.({ ...report, startedAt: rows[0].started_at, at: rows[0].progress_at })
       })
       .catch(() => {})
+      .finally(() => {
+        writing = false
+      })
   }, opts.intervalMs)
   timer.unref()
   return {
