@@ -60,7 +60,7 @@ export { planDrilldown, ORIGINAL_SEARCH_PLACEHOLDER, type DrilldownPlan } from '
 export { renderTokens, type RenderedText } from './drilldown/render-tokens.js'
 
 /** The bundled ATT&CK table. */
-export { lookupTechniques, isKnownTechnique, techniqueTacticPairs, ATTACK_VERSION, type MitreTechnique } from './mitre/attack-table.js'
+export { lookupTechniques, isKnownTechnique, techniqueTacticPairs, tacticsByTechnique, ATTACK_VERSION, type MitreTechnique } from './mitre/attack-table.js'
 /** The ATT&CK Enterprise tactics in matrix order, with ids and short names. */
 export { ATTACK_TACTICS, tacticNamed, type MitreTactic } from './mitre/attack-tactics.js'
 

@@ -1,4 +1,4 @@
-import { techniqueTacticPairs } from '../detection/index.js'
+import { tacticsByTechnique } from '../detection/index.js'
 import { ensureBuiltinRiskIncidentRules, MAX_WINDOW_HOURS, type Queryable } from './risk-incidents.js'
 import { recordRiskIncidentsCreated } from './webhook-outbox.js'
 
@@ -24,13 +24,6 @@ export interface EvaluationResult {
  */
 let tacticsOfTechnique: string | undefined
 
-function tacticsJson(): string {
-  const { techniques, tactics } = techniqueTacticPairs()
-  const map: Record<string, string[]> = {}
-  techniques.forEach((technique, i) => (map[technique] ??= []).push(tactics[i]!))
-  return JSON.stringify(map)
-}
-
 /**
  * Evaluates the tenant's enabled risk incident rules at `now` for `objects` (all objects with risk
  * events in the last MAX_WINDOW_HOURS when omitted), entirely in SQL: creates the incidents newly
@@ -42,7 +35,7 @@ function tacticsJson(): string {
 export async function evaluateRiskIncidents(db: Queryable, tenantId: string, opts: { now: Date; objects?: readonly RiskObjectKey[] }): Promise<EvaluationResult> {
   if (opts.objects !== undefined && opts.objects.length === 0) return { created: 0, updated: 0 }
   await ensureBuiltinRiskIncidentRules(db, tenantId)
-  tacticsOfTechnique ??= tacticsJson()
+  tacticsOfTechnique ??= JSON.stringify(tacticsByTechnique())
   const { rows } = await db.query<{ id: string; inserted: boolean }>(
     `WITH objs AS (
        SELECT DISTINCT t, o FROM unnest($2::text[], $3::text[]) AS x(t, o) WHERE $2::text[] IS NOT NULL

@@ -61,3 +61,10 @@ export function techniqueTacticPairs(): { techniques: string[]; tactics: string[
   }
   return { techniques, tactics }
 }
+
+/** The tactic names of every technique of the table, by technique id (e.g. as a JSON lookup in SQL). */
+export function tacticsByTechnique(): Record<string, string[]> {
+  const byId: Record<string, string[]> = {}
+  for (const t of TECHNIQUES.values()) byId[t.id] = [...t.tactics]
+  return byId
+}
