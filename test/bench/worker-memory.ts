@@ -61,7 +61,6 @@ function generatedLog(totalBytes: number): Readable {
   })
 }
 
-
 /** `processEnv`: added to both processes' environment (default DEPLOYED_ENV; `{}` for Node's and glibc's defaults). */
 export async function measureWorkerMemory(gb: number, processEnv: Readonly<Record<string, string>> = DEPLOYED_ENV): Promise<WorkerMemoryResult> {
   const db = await createBenchDatabase()
