@@ -5,7 +5,7 @@ import { copyEvents, type StoredEvent } from '../../src/store/event-copy.js'
 import { createTestDatabase } from '../helpers/test-database.js'
 import { NGROK_EVENT_BASE, NGROK_T0 } from '../unit/detection/helpers.js'
 
-// copyEvents over several segments (it reads the next segment while Postgres moves the last):
+// copyEvents over several segments (COPY into the inbox, then the move, segment after segment):
 // every new event stored exactly once, duplicates (earlier upload, earlier segment, same batch)
 // left out, the rules handed exactly the new events in upload order, and a failing source
 // failing the copy with its own error.
@@ -98,6 +98,32 @@ describe('copyEvents over many segments', () => {
     expect(result).toEqual({ stored: fresh.length, duplicates: total - fresh.length })
     expect(handed.map((s) => s.line - 1)).toEqual(fresh.filter((i) => (i + 1) % 3 === 0))
     expect(times.sort((a, b) => a - b)).toEqual(fresh.map((i) => event(i)._time))
+  })
+
+  it('stores every character of a value as it was: multi-byte UTF-8, CSV quoting, NUL dropped, a lone surrogate as U+FFFD', async () => {
+    const uploadId = await newUpload()
+    const values = [
+      'C:\\Users\\José\\Téléchargements\\ngrok.exe tcp 3389',
+      'ngrok.exe http 8080 --region=€u 日本語 🚇',
+      'cmd.exe /c "echo a,b" & echo \'x\'\r\nnext line',
+      'ngrok.exe\u0000 tcp 22',
+      'ngrok.exe tcp \ud83d 4444',
+      '',
+    ]
+    const stored = values.map((process, i): StoredEvent => ({ event: applyCimDataModel(NGROK_T0 + i, { ...NGROK_EVENT_BASE, process }, 'xmlwineventlog'), source: 'copy-test', key: `chars${i}`, line: i + 1 }))
+    const ascii: StoredEvent = { event: applyCimDataModel(NGROK_T0, { ...NGROK_EVENT_BASE, process: 'ngrok.exe tcp 1' }, 'xmlwineventlog'), source: 'copy-test', key: 'chars-ascii', line: 99 }
+    async function* input(): AsyncGenerator<StoredEvent[]> {
+      // Two batches, the second all ASCII: each batch goes to the COPY as a piece of its own.
+      yield stored
+      yield [ascii]
+    }
+    expect(await copyEvents(client, tenantId, uploadId, input())).toEqual({ stored: values.length + 1, duplicates: 0 })
+    const rows = await client.query<{ process: string | null }>('SELECT process FROM process_events WHERE upload_id = $1 ORDER BY line', [uploadId])
+    expect(rows.rows.map((r) => r.process)).toEqual([...stored, ascii].map((s) => s.event.process!.replaceAll('\u0000', '').replace(/[\ud800-\udfff]/gu, '\ufffd')))
+    // What that expectation rests on: the values reached the events unchanged, but the empty one (CIM's "unknown").
+    expect(stored.map((s) => s.event.process)).toEqual([...values.slice(0, -1), 'unknown'])
+    expect(rows.rows[1]!.process).toBe('ngrok.exe http 8080 --region=€u 日本語 🚇')
+    expect(rows.rows[4]!.process).toBe('ngrok.exe tcp \ufffd 4444')
   })
 
   it('fails with the source’s own error, and the transaction stores nothing', async () => {
