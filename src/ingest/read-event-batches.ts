@@ -76,7 +76,9 @@ export async function* readEventBatches(input: AsyncIterable<Uint8Array>, option
     },
   }
 
-  let splitter = new LineSplitter(handler, maxLineBytes, 'utf8', lineBytes)
+  // A long line is cut between XML events unless the upload is declared JSON.
+  const cutXmlEvents = format !== 'ndjson'
+  let splitter = new LineSplitter(handler, maxLineBytes, 'utf8', lineBytes, cutXmlEvents)
   let failure: DecompressionError | null = null
   try {
     const { head, rest } = await peek(input, 2)
@@ -88,7 +90,7 @@ export async function* readEventBatches(input: AsyncIterable<Uint8Array>, option
     const text = await peek(inflated, 2)
     const encoding = sniffEncoding(text.head)
     const bytes = encoding === 'utf8' ? text.rest : utf16LittleEndian(text.rest, encoding === 'utf16be')
-    if (encoding !== 'utf8') splitter = new LineSplitter(handler, maxLineBytes, 'utf16le', lineBytes)
+    if (encoding !== 'utf8') splitter = new LineSplitter(handler, maxLineBytes, 'utf16le', lineBytes, cutXmlEvents)
     for await (const chunk of bytes) {
       for (let offset = 0; offset < chunk.byteLength; offset += SLICE_BYTES) {
         splitter.push(chunk.subarray(offset, offset + SLICE_BYTES))

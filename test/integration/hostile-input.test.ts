@@ -263,6 +263,17 @@ describe('hostile input', () => {
       expect(done.errors).toEqual([{ line: 2, offset: head.length, message: 'line longer than 8388608 bytes; skipped' }])
       expect((await fetch(`${svc.url}/healthz`)).status).toBe(200)
     })
+
+    it('a 9 MiB export written as ONE line of events (wevtutil) is read event by event: every event stored, none an error', async () => {
+      const count = Math.ceil((9 * 1024 * 1024) / Buffer.byteLength(sysmonEvent(1, 'ngrok.exe tcp 3389', 'CORP\\a')))
+      const oneLine = Array.from({ length: count }, (_, i) => sysmonEvent(700_000 + i, i % 100 === 0 ? `ngrok.exe tcp ${i}` : `notepad.exe report-${i}.txt`, 'CORP\\w')).join('')
+      const body = Buffer.from(`${oneLine}\r\n`)
+      expect(body.length).toBeGreaterThan(9 * 1024 * 1024)
+      const done = await upload(keyA, 'wevtutil-export.xml', body)
+      expect(done).toMatchObject({ status: 'SUCCEEDED', processEvents: count, errorCount: 0 })
+      const stored = await db.query<{ n: string; lines: string[] }>("SELECT count(*) AS n, array_agg(DISTINCT line::text) AS lines FROM process_events WHERE upload_id = $1", [done.id])
+      expect(stored.rows[0]).toEqual({ n: String(count), lines: ['1'] })
+    })
   })
 
   describe('5. invalid UTF-8', () => {

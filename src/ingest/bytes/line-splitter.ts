@@ -11,6 +11,12 @@ import { firstInvalidUtf8 } from './utf8.js'
  * the byte offset of its start, and `lineBytes` says where each of its characters is (for the raw
  * bytes of an event). UTF-16 input must arrive little-endian in even-length chunks
  * (`utf16LittleEndian`).
+ *
+ * A Windows XML line longer than `maxLineBytes` is not lost: wevtutil writes a whole export as one
+ * line of events, `<Event …>…</Event><Event …>…`. Such a line (its first character `<`) is handed
+ * on in pieces cut right after an `</Event>` end tag, each no longer than `maxLineBytes`, all with
+ * the line's number and each with the byte offset where it starts; between two events nothing is
+ * lost but what no event holds. Only a stretch of `maxLineBytes` without an event end is skipped.
  */
 
 export interface LineHandler {
@@ -22,6 +28,9 @@ export interface LineHandler {
 
 const NL = 0x0a
 const CR = 0x0d
+const LT = 0x3c
+/** Where a long XML line may be cut: after an event's end tag, in each encoding. */
+const EVENT_END = { 1: Buffer.from('</Event>', 'utf8'), 2: Buffer.from('</Event>', 'utf16le') } as const
 
 export class LineSplitter {
   private carry: Buffer[] = []
@@ -34,6 +43,8 @@ export class LineSplitter {
   private lineStart = 0
   /** Bytes per code unit: 1 for UTF-8, 2 for UTF-16LE. */
   private readonly unit: 1 | 2
+  /** Pieces of the current line handed on so far (a long XML line, cut between events). */
+  private pieces = 0
 
   constructor(
     private readonly handler: LineHandler,
@@ -41,6 +52,8 @@ export class LineSplitter {
     encoding: 'utf8' | 'utf16le' = 'utf8',
     /** Set to the line's byte positions before each `line` call (shared with the readers). */
     readonly lineBytes: LineBytes = new LineBytes(),
+    /** Cut an over-long line that starts with `<` after its events' end tags (false: JSON only). */
+    private readonly cutXmlEvents = true,
   ) {
     this.unit = encoding === 'utf8' ? 1 : 2
   }
@@ -93,8 +106,11 @@ export class LineSplitter {
       const nl = this.newline(chunk, pos)
       if (nl < 0) return this.stash(chunk, pos, chunk.length)
       if (this.carryBytes + nl - pos > this.maxLineBytes) {
+        const line = Buffer.concat([...this.carry, chunk.subarray(pos, nl)])
         this.dropCarry()
-        this.tooLong()
+        const rest = this.cutEvents(line, 0, line.length, false)
+        if (rest < 0) this.tooLong()
+        else this.emit(line, rest, line.length, false)
       } else {
         const line = Buffer.concat([...this.carry, chunk.subarray(pos, nl)])
         this.dropCarry()
@@ -130,16 +146,26 @@ export class LineSplitter {
   private next(nl: number): number {
     const pos = nl + this.unit
     this.lineStart = this.consumed + pos
+    this.pieces = 0
     return pos
   }
 
   private emit(buf: Buffer, start: number, end: number, knownValid: boolean): void {
+    if (end - start > this.maxLineBytes) {
+      // A long line in one chunk: its events in pieces, then the rest as the line's end.
+      const rest = this.cutEvents(buf, start, end, false)
+      if (rest >= 0) start = rest
+    }
     const lineNo = this.lineNo++
     const offset = this.lineStart
     if (this.unit === 2) return this.emitUtf16(buf, start, end, lineNo, offset)
     if (end > start && buf[end - 1] === CR) end--
+    this.emitUtf8(buf, start, end, lineNo, offset, knownValid)
+  }
+
+  private emitUtf8(buf: Buffer, start: number, end: number, lineNo: number, offset: number, knownValid: boolean): void {
     let bom = 0
-    if (lineNo === 1 && end - start >= 3 && buf[start] === 0xef && buf[start + 1] === 0xbb && buf[start + 2] === 0xbf) bom = 3
+    if (offset === 0 && end - start >= 3 && buf[start] === 0xef && buf[start + 1] === 0xbb && buf[start + 2] === 0xbf) bom = 3
     start += bom
     if (end - start > this.maxLineBytes) return this.handler.unreadable(lineNo, offset, this.tooLongMessage())
     if (!knownValid && !isUtf8(buf.subarray(start, end))) {
@@ -154,7 +180,7 @@ export class LineSplitter {
   private emitUtf16(buf: Buffer, start: number, end: number, lineNo: number, offset: number): void {
     if (end - start >= 2 && buf[end - 2] === CR && buf[end - 1] === 0) end -= 2
     let bom = 0
-    if (lineNo === 1 && end - start >= 2 && buf[start] === 0xff && buf[start + 1] === 0xfe) bom = 2
+    if (offset === 0 && end - start >= 2 && buf[start] === 0xff && buf[start + 1] === 0xfe) bom = 2
     start += bom
     if (end - start > this.maxLineBytes) return this.handler.unreadable(lineNo, offset, this.tooLongMessage())
     if ((end - start) & 1) return this.handler.unreadable(lineNo, offset, 'invalid UTF-16: the input ends in the middle of a code unit')
@@ -169,12 +195,73 @@ export class LineSplitter {
 
   private stash(chunk: Buffer, start: number, end: number): void {
     if (this.carryBytes + end - start > this.maxLineBytes) {
+      const line = Buffer.concat([...this.carry, chunk.subarray(start, end)])
       this.dropCarry()
-      this.overlong = true
-      return
+      const rest = this.cutEvents(line, 0, line.length, true)
+      if (rest < 0) {
+        this.overlong = true
+        return
+      }
+      chunk = line
+      start = rest
+      end = line.length
     }
     this.carry.push(Buffer.from(chunk.subarray(start, end)))
     this.carryBytes += end - start
+  }
+
+  /**
+   * Hands on the events of the long line in `buf[start, end)` (its bytes so far) as pieces cut
+   * after `</Event>` end tags, none longer than maxLineBytes, until what is left fits in one piece
+   * (or, with `keepTail`, until what is left holds no event end: it is the start of the next
+   * event, still arriving). Returns where what is left starts, or -1 when the line cannot be cut:
+   * not XML, or a stretch of maxLineBytes without an event end; its pieces so far were handed on.
+   */
+  private cutEvents(buf: Buffer, start: number, end: number, keepTail: boolean): number {
+    if (!this.cutXmlEvents || !this.startsWithTag(buf, start, end)) return -1
+    const tag = EVENT_END[this.unit]
+    while (end - start > (keepTail ? 0 : this.maxLineBytes)) {
+      const cut = this.lastEventEnd(buf, tag, start, Math.min(end, start + this.maxLineBytes))
+      if (cut < 0) return keepTail && end - start <= this.maxLineBytes ? start : -1
+      this.emitPiece(buf, start, cut)
+      start = cut
+    }
+    return start
+  }
+
+  /** The end of the last `</Event>` wholly inside `buf[start, limit)` (at a code unit boundary), or -1. */
+  private lastEventEnd(buf: Buffer, tag: Buffer, start: number, limit: number): number {
+    for (let at = buf.lastIndexOf(tag, limit - tag.length); at >= start; at = buf.lastIndexOf(tag, at - 1)) {
+      if ((at - start) % this.unit === 0) return at + tag.length
+    }
+    return -1
+  }
+
+  /** Whether the line's first character that is not white space is `<`. */
+  private startsWithTag(buf: Buffer, start: number, end: number): boolean {
+    const u = this.unit
+    let at = start
+    // A byte-order mark of the first line.
+    if (this.lineStart === 0) {
+      if (u === 1 && buf[at] === 0xef && buf[at + 1] === 0xbb && buf[at + 2] === 0xbf) at += 3
+      if (u === 2 && buf[at] === 0xff && buf[at + 1] === 0xfe) at += 2
+    }
+    for (; at + u <= end; at += u) {
+      const c = buf[at]!
+      if (u === 2 && buf[at + 1] !== 0) return false
+      if (c === 0x20 || c === 0x09 || c === CR) continue
+      return c === LT
+    }
+    return false
+  }
+
+  /** A piece of the current line: the line's number, the offset where the piece starts. */
+  private emitPiece(buf: Buffer, start: number, end: number): void {
+    const offset = this.lineStart
+    this.lineStart += end - start
+    this.pieces++
+    if (this.unit === 2) this.emitUtf16(buf, start, end, this.lineNo, offset)
+    else this.emitUtf8(buf, start, end, this.lineNo, offset, false)
   }
 
   private dropCarry(): void {
@@ -187,6 +274,7 @@ export class LineSplitter {
   }
 
   private tooLongMessage(): string {
+    if (this.pieces > 0) return `no XML event ends in the next ${this.maxLineBytes} bytes of the line (its events before were read); the rest of the line skipped`
     return `line longer than ${this.maxLineBytes} bytes; skipped`
   }
 }
