@@ -1,4 +1,5 @@
 import { isGzip } from './detect-format.js'
+import { BINARY_MAGIC_BYTES, binaryFormatError } from './bytes/binary-formats.js'
 import { sniffEncoding, utf16LittleEndian } from './bytes/encoding.js'
 import { DecompressionError, gunzipBounded } from './bytes/gunzip.js'
 import { LineBytes } from './bytes/line-bytes.js'
@@ -87,9 +88,12 @@ export async function* readEventBatches(input: AsyncIterable<Uint8Array>, option
       maxRatio: options.maxDecompressionRatio ?? DEFAULT_MAX_DECOMPRESSION_RATIO,
     }
     const inflated = isGzip(head) ? gunzipBounded(rest, limits) : rest
-    const text = await peek(inflated, 2)
+    const text = await peek(inflated, BINARY_MAGIC_BYTES)
+    const binary = binaryFormatError(text.head)
+    if (binary !== null) out.push(errorItem(1, 0, binary))
     const encoding = sniffEncoding(text.head)
-    const bytes = encoding === 'utf8' ? text.rest : utf16LittleEndian(text.rest, encoding === 'utf16be')
+    // A binary file is not read on (closing the stream stops its source too).
+    const bytes = binary !== null ? nothing(text.rest) : encoding === 'utf8' ? text.rest : utf16LittleEndian(text.rest, encoding === 'utf16be')
     if (encoding !== 'utf8') splitter = new LineSplitter(handler, maxLineBytes, 'utf16le', lineBytes, cutXmlEvents)
     for await (const chunk of bytes) {
       for (let offset = 0; offset < chunk.byteLength; offset += SLICE_BYTES) {
@@ -110,4 +114,9 @@ export async function* readEventBatches(input: AsyncIterable<Uint8Array>, option
   json.end()
   if (failure !== null) out.push(errorItem(stoppedAt, stoppedOffset, failure.message))
   while (out.length > 0) yield { items: out.splice(0, batchSize) }
+}
+
+/** Closes `stream` unread and yields nothing. */
+async function* nothing(stream: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  for await (const _ of stream) break
 }

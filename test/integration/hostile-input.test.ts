@@ -264,6 +264,14 @@ describe('hostile input', () => {
       expect((await fetch(`${svc.url}/healthz`)).status).toBe(200)
     })
 
+    it('an EVTX file uploaded as it is fails with one error that says what to send instead', async () => {
+      // The EVTX magic, then bytes with line breaks: without the check, an error for every "line".
+      const evtx = Buffer.concat([Buffer.from('ElfFile\0', 'latin1'), Buffer.from(Array.from({ length: 4088 }, (_, i) => (i % 9 === 0 ? 0x0a : 0x80 + (i % 100))))])
+      const done = await upload(keyA, 'Security.evtx', evtx)
+      expect(done).toMatchObject({ status: 'FAILED', errorCount: 1, processEvents: 0 })
+      expect(done.failureReason).toMatch(/^no event could be read; first error on line 1: the file is a binary Windows event log \(EVTX\), which is not read: export its events as XML/)
+    })
+
     it('a 9 MiB export written as ONE line of events (wevtutil) is read event by event: every event stored, none an error', async () => {
       const count = Math.ceil((9 * 1024 * 1024) / Buffer.byteLength(sysmonEvent(1, 'ngrok.exe tcp 3389', 'CORP\\a')))
       const oneLine = Array.from({ length: count }, (_, i) => sysmonEvent(700_000 + i, i % 100 === 0 ? `ngrok.exe tcp ${i}` : `notepad.exe report-${i}.txt`, 'CORP\\w')).join('')
