@@ -3,7 +3,7 @@ import { BINARY_MAGIC_BYTES, binaryFormatError } from './bytes/binary-formats.js
 import { sniffEncoding, utf16LittleEndian } from './bytes/encoding.js'
 import { DecompressionError, gunzipBounded } from './bytes/gunzip.js'
 import { LineBytes } from './bytes/line-bytes.js'
-import { LineSplitter, type LineHandler } from './bytes/line-splitter.js'
+import { isLineSpace, LineSplitter, type LineHandler } from './bytes/line-splitter.js'
 import { peek } from './bytes/peek.js'
 import { JsonReader } from './json/reader.js'
 import { errorItem, type IngestBatch, type IngestItem, type ReadOptions } from './types.js'
@@ -34,7 +34,7 @@ const SLICE_BYTES = 1024 * 1024
 const firstNonSpace = (t: string): number => {
   for (let i = 0; i < t.length; i++) {
     const c = t.charCodeAt(i)
-    if (c !== 0x20 && c !== 0x09 && c !== 0x0d && c !== 0x0b && c !== 0x0c) return c
+    if (!isLineSpace(c)) return c
   }
   return -1
 }

@@ -37,7 +37,6 @@ export const BINARY_MAGIC_BYTES = Math.max(...FORMATS.map((f) => f.magic.length)
 
 /** The error for an upload that starts like one of the binary formats above, or null. */
 export function binaryFormatError(head: Uint8Array): string | null {
-  const bytes = Buffer.from(head.buffer, head.byteOffset, head.byteLength)
-  for (const f of FORMATS) if (bytes.length >= f.magic.length && f.magic.every((b, i) => b === ANY || b === bytes[i])) return f.message
+  for (const f of FORMATS) if (head.length >= f.magic.length && f.magic.every((b, i) => b === ANY || b === head[i])) return f.message
   return null
 }

@@ -29,6 +29,9 @@ export interface LineHandler {
 const NL = 0x0a
 const CR = 0x0d
 const LT = 0x3c
+
+/** White space before a line's first character (what the readers skip to tell `<` from `{`). */
+export const isLineSpace = (c: number): boolean => c === 0x20 || c === 0x09 || c === CR || c === 0x0b || c === 0x0c
 /** Where a long XML line may be cut: after an event's end tag, in each encoding. */
 const EVENT_END = { 1: Buffer.from('</Event>', 'utf8'), 2: Buffer.from('</Event>', 'utf16le') } as const
 
@@ -43,8 +46,8 @@ export class LineSplitter {
   private lineStart = 0
   /** Bytes per code unit: 1 for UTF-8, 2 for UTF-16LE. */
   private readonly unit: 1 | 2
-  /** Pieces of the current line handed on so far (a long XML line, cut between events). */
-  private pieces = 0
+  /** Whether part of the current line was handed on already (a long XML line, cut between events). */
+  private lineCut = false
 
   constructor(
     private readonly handler: LineHandler,
@@ -105,17 +108,12 @@ export class LineSplitter {
     if (this.carryBytes > 0) {
       const nl = this.newline(chunk, pos)
       if (nl < 0) return this.stash(chunk, pos, chunk.length)
-      if (this.carryBytes + nl - pos > this.maxLineBytes) {
-        const line = Buffer.concat([...this.carry, chunk.subarray(pos, nl)])
-        this.dropCarry()
-        const rest = this.cutEvents(line, 0, line.length, false)
-        if (rest < 0) this.tooLong()
-        else this.emit(line, rest, line.length, false)
-      } else {
-        const line = Buffer.concat([...this.carry, chunk.subarray(pos, nl)])
-        this.dropCarry()
-        this.emit(line, 0, line.length, false)
-      }
+      const tooLong = this.carryBytes + nl - pos > this.maxLineBytes
+      const line = Buffer.concat([...this.carry, chunk.subarray(pos, nl)])
+      this.dropCarry()
+      const rest = tooLong ? this.cutEvents(line, 0, line.length, false) : 0
+      if (rest < 0) this.tooLong()
+      else this.emit(line, rest, line.length, false)
       pos = this.next(nl)
     }
     if (u === 1) {
@@ -146,7 +144,7 @@ export class LineSplitter {
   private next(nl: number): number {
     const pos = nl + this.unit
     this.lineStart = this.consumed + pos
-    this.pieces = 0
+    this.lineCut = false
     return pos
   }
 
@@ -164,8 +162,7 @@ export class LineSplitter {
   }
 
   private emitUtf8(buf: Buffer, start: number, end: number, lineNo: number, offset: number, knownValid: boolean): void {
-    let bom = 0
-    if (offset === 0 && end - start >= 3 && buf[start] === 0xef && buf[start + 1] === 0xbb && buf[start + 2] === 0xbf) bom = 3
+    const bom = this.bomAt(buf, start, end, offset)
     start += bom
     if (end - start > this.maxLineBytes) return this.handler.unreadable(lineNo, offset, this.tooLongMessage())
     if (!knownValid && !isUtf8(buf.subarray(start, end))) {
@@ -179,8 +176,7 @@ export class LineSplitter {
 
   private emitUtf16(buf: Buffer, start: number, end: number, lineNo: number, offset: number): void {
     if (end - start >= 2 && buf[end - 2] === CR && buf[end - 1] === 0) end -= 2
-    let bom = 0
-    if (offset === 0 && end - start >= 2 && buf[start] === 0xff && buf[start + 1] === 0xfe) bom = 2
+    const bom = this.bomAt(buf, start, end, offset)
     start += bom
     if (end - start > this.maxLineBytes) return this.handler.unreadable(lineNo, offset, this.tooLongMessage())
     if ((end - start) & 1) return this.handler.unreadable(lineNo, offset, 'invalid UTF-16: the input ends in the middle of a code unit')
@@ -237,20 +233,20 @@ export class LineSplitter {
     return -1
   }
 
+  /** Length of the byte-order mark at `start`, which only the input's first bytes (offset 0) may hold. */
+  private bomAt(buf: Buffer, start: number, end: number, offset: number): number {
+    if (offset !== 0) return 0
+    if (this.unit === 1) return end - start >= 3 && buf[start] === 0xef && buf[start + 1] === 0xbb && buf[start + 2] === 0xbf ? 3 : 0
+    return end - start >= 2 && buf[start] === 0xff && buf[start + 1] === 0xfe ? 2 : 0
+  }
+
   /** Whether the line's first character that is not white space is `<`. */
   private startsWithTag(buf: Buffer, start: number, end: number): boolean {
     const u = this.unit
-    let at = start
-    // A byte-order mark of the first line.
-    if (this.lineStart === 0) {
-      if (u === 1 && buf[at] === 0xef && buf[at + 1] === 0xbb && buf[at + 2] === 0xbf) at += 3
-      if (u === 2 && buf[at] === 0xff && buf[at + 1] === 0xfe) at += 2
-    }
-    for (; at + u <= end; at += u) {
+    for (let at = start + this.bomAt(buf, start, end, this.lineStart); at + u <= end; at += u) {
       const c = buf[at]!
       if (u === 2 && buf[at + 1] !== 0) return false
-      if (c === 0x20 || c === 0x09 || c === CR) continue
-      return c === LT
+      if (!isLineSpace(c)) return c === LT
     }
     return false
   }
@@ -259,7 +255,7 @@ export class LineSplitter {
   private emitPiece(buf: Buffer, start: number, end: number): void {
     const offset = this.lineStart
     this.lineStart += end - start
-    this.pieces++
+    this.lineCut = true
     if (this.unit === 2) this.emitUtf16(buf, start, end, this.lineNo, offset)
     else this.emitUtf8(buf, start, end, this.lineNo, offset, false)
   }
@@ -274,7 +270,7 @@ export class LineSplitter {
   }
 
   private tooLongMessage(): string {
-    if (this.pieces > 0) return `no XML event ends in the next ${this.maxLineBytes} bytes of the line (its events before were read); the rest of the line skipped`
+    if (this.lineCut) return `no XML event ends in the next ${this.maxLineBytes} bytes of the line (its events before were read); the rest of the line skipped`
     return `line longer than ${this.maxLineBytes} bytes; skipped`
   }
 }
