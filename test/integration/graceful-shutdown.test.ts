@@ -243,7 +243,8 @@ describe('graceful shutdown on SIGTERM (real processes)', () => {
       }, 60_000, 'the handed-back upload to finish')
       figures.handedBackJobDoneAfterSecondWorkerMs = Math.round(performance.now() - secondStarted)
       expect(done).toMatchObject({ status: 'SUCCEEDED', event_count: EVENTS, process_events: EVENTS, stored: EVENTS })
-      expect(second.logs.find((l) => l.msg === 'upload job finished')).toMatchObject({ uploadId: id, attempt: 1 })
+      // Logged after the commit the row already shows: wait for the line.
+      expect(await second.waitForLog('upload job finished', { uploadId: id })).toMatchObject({ uploadId: id, attempt: 1 })
     })
   })
 })

@@ -69,7 +69,10 @@ describe('a worker and a bad event', () => {
     const res = await fetch(`${api.url}/v1/uploads?fileName=${fileName}`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}` }, body })
     expect(res.status).toBe(202)
     const { upload: created } = (await res.json()) as { upload: { id: string } }
-    return (await waitForUpload(api.url!, apiKey, created.id)) as unknown as { status: string; processEvents: number; errorCount: number; errors: { line: number; message: string }[]; failureReason: string | null }
+    const done = (await waitForUpload(api.url!, apiKey, created.id)) as unknown as { status: string; processEvents: number; errorCount: number; errors: { line: number; message: string }[]; failureReason: string | null }
+    // The worker logs the job's end after its commit, which the API may show first: wait for the line.
+    await worker.waitForLog('upload job finished', { uploadId: created.id })
+    return done
   }
 
   it('keeps every good event around garbage, reports each bad line, and detects the events it had to clean', async () => {
