@@ -5,7 +5,7 @@ import type { LogFormat } from './types.js'
 
 /**
  * Names the format of an upload from its first bytes, never from its file name: `<` after an
- * optional BOM and whitespace is Windows XML, `{` is JSON. A gzip head is partially inflated
+ * optional BOM and whitespace is Windows XML, `{` (or `[`, an array of objects) is JSON. A gzip head is partially inflated
  * first, and UTF-16 (with a BOM, or `<`/`{` next to a NUL) is decoded as the reader would.
  * Anything else is `'unknown'` (the reader still reports each bad line).
  */
@@ -42,5 +42,5 @@ export function detectFormat(head: Uint8Array): DetectedFormat {
     }
   }
   const c = firstCharacter(bytes)
-  return c === '<' ? 'windows-xml' : c === '{' ? 'ndjson' : 'unknown'
+  return c === '<' ? 'windows-xml' : c === '{' || c === '[' ? 'ndjson' : 'unknown'
 }

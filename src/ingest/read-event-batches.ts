@@ -41,6 +41,9 @@ const firstNonSpace = (t: string): number => {
 
 const LT = 0x3c
 const BRACE = 0x7b
+const BRACKET = 0x5b
+/** A line that starts JSON: an object, or an array of objects. */
+const startsJson = (c: number): boolean => c === BRACE || c === BRACKET
 
 export async function* readEventBatches(input: AsyncIterable<Uint8Array>, options: ReadOptions = {}): AsyncGenerator<IngestBatch> {
   const format = options.format ?? 'auto'
@@ -56,7 +59,7 @@ export async function* readEventBatches(input: AsyncIterable<Uint8Array>, option
     line(text, lineNo, offset) {
       const c = firstNonSpace(text)
       if (xml.busy) {
-        if (!(xml.resyncing && format === 'auto' && c === BRACE)) return xml.line(text, lineNo, offset)
+        if (!(xml.resyncing && format === 'auto' && startsJson(c))) return xml.line(text, lineNo, offset)
         xml.stopResync()
       }
       if (json.busy) {
@@ -66,9 +69,9 @@ export async function* readEventBatches(input: AsyncIterable<Uint8Array>, option
       }
       if (c < 0) return
       if (format === 'windows-xml' || (format === 'auto' && c === LT)) return xml.line(text, lineNo, offset)
-      if (format === 'ndjson' || (format === 'auto' && c === BRACE)) return json.line(text, lineNo, offset)
+      if (format === 'ndjson' || (format === 'auto' && startsJson(c))) return json.line(text, lineNo, offset)
       const shown = JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text)
-      out.push(errorItem(lineNo, offset, `unrecognized line: expected a Windows XML event ('<') or a JSON object ('{'), found ${shown}`))
+      out.push(errorItem(lineNo, offset, `unrecognized line: expected a Windows XML event ('<') or a JSON object or array ('{', '['), found ${shown}`))
     },
     unreadable(lineNo, offset, message) {
       xml.interrupt(lineNo)

@@ -30,12 +30,22 @@ const SYSMON = readFixture('logs/sysmon/ngrok-synthetic.xml')
 /** The same events under other record ids: new events with the same BY values (a second contribution). */
 const SYSMON_AGAIN = Buffer.from(SYSMON.toString('utf8').replace(/<EventRecordID>(\d+)<\/EventRecordID>/g, (_m, id: string) => `<EventRecordID>${Number(id) + 500_000}</EventRecordID>`))
 
+/** The evtx_dump fixture's objects as one JSON array (as `jq -s` writes it), each element's `{` at the start of its line. */
+const EVTX_DUMP_ARRAY = Buffer.from(
+  `[\n${readFixture('logs/json/evtx-dump.json')
+    .toString('utf8')
+    .split(/\n(?=\{)|(?<=^\})(?=\{)/m)
+    .map((o) => JSON.stringify(JSON.parse(o), null, 2))
+    .join(',\n')}\n]\n`,
+)
+
 /** One tenant per file: the same events in two renderings would be stored once per tenant. */
 const FORMATS: { name: string; file: string; bytes: Buffer; text: Buffer }[] = [
   ...['sysmon/ngrok-synthetic.xml', 'security-4688/ngrok-synthetic.xml', 'crowdstrike/ngrok-synthetic.ndjson', 'json/winlogbeat-8.ndjson', 'json/winlogbeat-6.ndjson', 'json/nxlog.ndjson', 'json/evtx-dump.json'].map((file) => {
     const bytes = readFixture(`logs/${file}`)
     return { name: file, file: file.split('/')[1]!, bytes, text: bytes }
   }),
+  { name: 'JSON array of evtx_dump objects', file: 'events.json', bytes: EVTX_DUMP_ARRAY, text: EVTX_DUMP_ARRAY },
   { name: 'gzip Sysmon', file: 'ngrok.xml.gz', bytes: gzipSync(SYSMON), text: SYSMON },
   // Over 8 MB, so stored as three chunks: raw text is read from the chunk that holds it.
   ...((big: Buffer) => [{ name: 'multi-chunk Sysmon', file: 'big.xml', bytes: big, text: big }])(distinctCopies(SYSMON, 110)),

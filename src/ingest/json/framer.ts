@@ -1,5 +1,5 @@
 /**
- * Finds where a top-level JSON object ends, line by line, without parsing it: only nesting depth
+ * Finds where a top-level JSON object (or array) ends, line by line, without parsing it: only nesting depth
  * and strings are tracked (`JSON.parse` checks the rest once the object is complete). A JSON
  * string cannot contain a line break, so a line that ends inside a string proves the object is
  * broken; the depth is the only state carried from one line to the next.
@@ -52,7 +52,7 @@ export class JsonFramer {
 }
 
 /** The index of the quote that closes the string opening at `open`, or -1 if the line ends first. */
-function closingQuote(text: string, open: number): number {
+export function closingQuote(text: string, open: number): number {
   for (let q = text.indexOf('"', open + 1); q >= 0; q = text.indexOf('"', q + 1)) {
     let b = q - 1
     while (text.charCodeAt(b) === BACKSLASH) b--

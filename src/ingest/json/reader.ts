@@ -1,6 +1,6 @@
 import type { LineBytes } from '../bytes/line-bytes.js'
 import { errorItem, type ItemSink } from '../types.js'
-import { JsonFramer } from './framer.js'
+import { closingQuote, JsonFramer } from './framer.js'
 import { describeJsonError } from './json-error.js'
 import { jsonValueItem } from './value-item.js'
 
@@ -14,11 +14,35 @@ import { jsonValueItem } from './value-item.js'
  * printers indent nested objects); after an error inside an object, lines are skipped up to the
  * next such line or the next line that is a whole JSON value. Each value's item says which bytes of
  * the input it was read from (`lineBytes`): the object alone, whatever else is on its lines.
+ *
+ * A top-level array of objects (`[{…},{…}]` on one line, or pretty-printed over many, as
+ * `jq -s`, Chainsaw's `--json` and most "export as JSON" buttons write) is read element by
+ * element, each object an item of its own with its own bytes; the array is never parsed whole.
+ * Its punctuation is checked as JSON's (a missing or doubled comma, an element that is not an
+ * object, an array never closed are errors with their line and column), and the objects around a
+ * mistake are still read. After a broken element of a pretty-printed array, reading resumes at the
+ * next line that starts an element at the first element's indentation, or ends the array at its own.
  */
 
 type Mode = 'line' | 'document' | 'resync'
 
+/** An open top-level array: where it started, how it is indented, and what may come next in it. */
+interface OpenArray {
+  readonly line: number
+  readonly offset: number
+  /** The column of its `[` when that starts its line (pretty-printed), else -1. */
+  readonly column: number
+  /** The column of its first element's `{` when that starts its line, else -1. */
+  elementColumn: number
+  /** 'first': an element or `]`; 'element': an element (after a comma); 'separator': `,` or `]`. */
+  expect: 'first' | 'element' | 'separator'
+}
+
 const BRACE = 0x7b
+const BRACKET = 0x5b
+const CLOSE_BRACKET = 0x5d
+const COMMA = 0x2c
+const QUOTE = 0x22
 const preview = (t: string): string => JSON.stringify(t.length > 40 ? `${t.slice(0, 40)}…` : t)
 
 /** JSON's whitespace (what JSON.parse skips around a value). */
@@ -41,6 +65,8 @@ export class JsonReader {
   private startColumn = 0
   /** The byte offset of the open object's `{`. */
   private startByte = 0
+  /** The top-level array being read, if any. */
+  private array: OpenArray | null = null
 
   constructor(
     private readonly out: ItemSink,
@@ -51,16 +77,19 @@ export class JsonReader {
 
   /** True while lines belong to an unfinished object (or are skipped after one failed). */
   get busy(): boolean {
-    return this.mode !== 'line'
+    return this.mode !== 'line' || this.array !== null
   }
 
   line(text: string, lineNo: number, offset: number): void {
     if (this.mode === 'document') return this.continueObject(text, lineNo, offset)
     if (this.mode === 'resync') {
+      if (this.array !== null) return this.resyncInArray(text, lineNo, offset)
       if (text.charCodeAt(0) !== BRACE && !this.parsedWhole(text, lineNo, offset)) return
       this.mode = 'line'
       if (text.charCodeAt(0) !== BRACE) return
     }
+    // Inside an array, or opening one: element by element (never the whole array as one value).
+    if (this.array !== null || text.charCodeAt(skipSpace(text, 0)) === BRACKET) return this.objectsFrom(text, 0, lineNo, offset)
     let value: unknown
     try {
       value = JSON.parse(text)
@@ -84,6 +113,7 @@ export class JsonReader {
   cut(lineNo: number): void {
     if (this.mode === 'document') this.abandon(`unexpected end of JSON: object not closed (line ${lineNo} is not JSON)`, 'line')
     this.mode = 'line'
+    this.closeUnfinishedArray(` (line ${lineNo} is not JSON)`)
   }
 
   /** A line in between could not be read: an open object cannot be completed. */
@@ -94,6 +124,31 @@ export class JsonReader {
   end(): void {
     if (this.mode === 'document') this.abandon('unexpected end of JSON: object not closed', 'line')
     this.mode = 'line'
+    this.closeUnfinishedArray('')
+  }
+
+  /** The array still open where its input ends: its elements were read; that it was cut off is an error at its `[`. */
+  private closeUnfinishedArray(why: string): void {
+    if (this.array === null) return
+    this.out.push(errorItem(this.array.line, this.array.offset, `unexpected end of JSON: array not closed${why}`))
+    this.array = null
+  }
+
+  /**
+   * After a broken element of an array: skip lines up to one whose first character starts an
+   * element at the first element's indentation (read from there) or closes the array at its own.
+   */
+  private resyncInArray(text: string, lineNo: number, offset: number): void {
+    const array = this.array!
+    const first = skipSpace(text, 0)
+    const c = text.charCodeAt(first)
+    const startsElement = c === BRACE && (first === array.elementColumn || first === 0)
+    const closesArray = c === CLOSE_BRACKET && first === array.column
+    if (!startsElement && !closesArray) return
+    this.mode = 'line'
+    array.expect = 'element'
+    if (closesArray) array.expect = 'separator'
+    this.objectsFrom(text, first, lineNo, offset)
   }
 
   /** In resync: a line that is a whole JSON value ends it (emitted here); true if so. */
@@ -116,10 +171,24 @@ export class JsonReader {
 
   private objectsFrom(text: string, from: number, lineNo: number, offset: number): void {
     for (let i = skipSpace(text, from); i < text.length; i = skipSpace(text, i)) {
-      if (text.charCodeAt(i) !== BRACE) {
+      const c = text.charCodeAt(i)
+      if (this.array !== null) {
+        const next = this.arrayPunctuation(text, i, c, lineNo, offset)
+        if (next >= 0) {
+          i = next
+          continue
+        }
+      } else if (c === BRACKET) {
+        const column = skipSpace(text, 0) === i ? i : -1
+        this.array = { line: lineNo, offset, column, elementColumn: -1, expect: 'first' }
+        i++
+        continue
+      } else if (c !== BRACE) {
         this.out.push(errorItem(lineNo, offset, `JSON error at line ${lineNo}, column ${i + 1}: text after a JSON object: ${preview(text.slice(i))}`))
         return
       }
+      // An object, or (in an array) a nested array, whose end the framer finds.
+      if (this.array !== null && this.array.elementColumn < 0 && skipSpace(text, 0) === i) this.array.elementColumn = i
       this.framer.reset()
       const end = this.framer.scan(text, i)
       if (end < 0) return this.open(text, i, lineNo, offset)
@@ -127,6 +196,33 @@ export class JsonReader {
       this.parse(text.slice(i, end), lineNo, offset, i, start, this.lineBytes.at(end) - start)
       i = end
     }
+  }
+
+  /**
+   * In an array, at `i` (not white space): consumes a `,`, a `]` or an element that is not an
+   * object or array, reporting what JSON does not allow there, and returns where to go on; or
+   * returns -1 when an object or array element starts at `i` (read by the caller).
+   */
+  private arrayPunctuation(text: string, i: number, c: number, lineNo: number, offset: number): number {
+    const array = this.array!
+    const at = `JSON error at line ${lineNo}, column ${i + 1}`
+    if (c === CLOSE_BRACKET) {
+      if (array.expect === 'element') this.out.push(errorItem(lineNo, offset, `${at}: ']' after a comma (an array element is missing)`))
+      this.array = null
+      return i + 1
+    }
+    if (c === COMMA) {
+      if (array.expect === 'separator') array.expect = 'element'
+      else this.out.push(errorItem(lineNo, offset, `${at}: ',' where an array element should be`))
+      return i + 1
+    }
+    // An element: the comma before it is missing if one was due (the element is still read).
+    if (array.expect === 'separator') this.out.push(errorItem(lineNo, offset, `${at}: expected ',' or ']' after an array element, found ${preview(text.slice(i))}`))
+    array.expect = 'separator'
+    if (c === BRACE || c === BRACKET) return -1
+    const end = primitiveEnd(text, i)
+    this.out.push(errorItem(lineNo, offset, `${at}: array element is not an object: ${preview(text.slice(i, end))}`))
+    return end
   }
 
   private open(text: string, column: number, lineNo: number, offset: number): void {
@@ -142,7 +238,7 @@ export class JsonReader {
   }
 
   private continueObject(text: string, lineNo: number, offset: number): void {
-    if (text.charCodeAt(0) === BRACE) {
+    if (this.startsNextObject(text)) {
       this.abandon(`unexpected end of JSON: object not closed (a new object starts on line ${lineNo})`, 'line')
       return this.line(text, lineNo, offset)
     }
@@ -161,6 +257,17 @@ export class JsonReader {
     this.objectsFrom(text, end, lineNo, offset)
   }
 
+  /**
+   * Whether `text`, while an object is open, starts the next one — so the open one was cut off:
+   * a `{` in column 0 (pretty printers indent nested objects), or, when the open object is an
+   * element of a pretty-printed array, a `{` at the indentation of the array's elements.
+   */
+  private startsNextObject(text: string): boolean {
+    if (text.charCodeAt(0) === BRACE) return true
+    const column = this.array?.elementColumn ?? -1
+    return column > 0 && this.startColumn === column && skipSpace(text, 0) === column && text.charCodeAt(column) === BRACE
+  }
+
   /** Parses one framed object that starts at `line` (column `column`), emitting its item or error; its text is at `rawOffset`. */
   private parse(object: string, line: number, offset: number, column: number, rawOffset: number, rawLength: number): void {
     let value: unknown
@@ -168,6 +275,9 @@ export class JsonReader {
       value = JSON.parse(object)
     } catch (err) {
       return void this.out.push(errorItem(line, offset, describeJsonError(object, err, line, column)))
+    }
+    if (this.array !== null && (typeof value !== 'object' || value === null || Array.isArray(value))) {
+      return void this.out.push(errorItem(line, offset, `JSON error at line ${line}, column ${column + 1}: array element is not an object: ${preview(object)}`))
     }
     this.out.push(jsonValueItem(value, line, offset, rawOffset, rawLength, this.hostOf))
   }
@@ -177,6 +287,8 @@ export class JsonReader {
     const object = this.parts.join('\n')
     this.parts = []
     this.mode = 'resync'
+    // The next element found by resyncInArray is read without asking for a comma before it.
+    if (this.array !== null) this.array.expect = 'element'
     // It cannot parse (it ends inside a string), so no event and no raw text comes of it.
     this.parse(object, this.startLine, this.startOffset, this.startColumn, this.startByte, 0)
   }
@@ -187,8 +299,25 @@ export class JsonReader {
 
   private abandon(message: string, next: Mode): void {
     this.out.push(errorItem(this.startLine, this.startOffset, message))
+    // In an array, whatever element comes next is read without asking for a comma before it.
+    if (this.array !== null) this.array.expect = 'element'
     this.parts = []
     this.chars = 0
     this.mode = next
   }
+}
+
+/** Where a string, number or literal that starts at `i` ends: its closing quote + 1, or the next `,` `]` or white space. */
+function primitiveEnd(text: string, i: number): number {
+  if (text.charCodeAt(i) === QUOTE) {
+    const q = closingQuote(text, i)
+    return q < 0 ? text.length : q + 1
+  }
+  let end = i
+  while (end < text.length) {
+    const c = text.charCodeAt(end)
+    if (c === COMMA || c === CLOSE_BRACKET || isJsonSpace(c)) break
+    end++
+  }
+  return Math.max(end, i + 1)
 }

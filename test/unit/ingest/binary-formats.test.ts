@@ -52,8 +52,8 @@ describe('a binary file in place of a log', () => {
   it('text that merely starts with the same letters is read as text', async () => {
     // "BZh" without bzip2's block magic, "PK" without a ZIP header.
     expect(summary(await readAll('BZh is not bzip2\nPK neither\n'))).toEqual([
-      `1 error unrecognized line: expected a Windows XML event ('<') or a JSON object ('{'), found "BZh is not bzip2"`,
-      `2 error unrecognized line: expected a Windows XML event ('<') or a JSON object ('{'), found "PK neither"`,
+      `1 error unrecognized line: expected a Windows XML event ('<') or a JSON object or array ('{', '['), found "BZh is not bzip2"`,
+      `2 error unrecognized line: expected a Windows XML event ('<') or a JSON object or array ('{', '['), found "PK neither"`,
     ])
   })
 })

@@ -102,7 +102,8 @@ describe('JSON streams', () => {
 
   it("with format 'ndjson', lines that are not objects are errors; pretty-printed JSON still reads", async () => {
     expect(summary(await readAll(`[1, 2]\nnope\n"s"\n${pretty(1)}\n`, { format: 'ndjson' }))).toEqual([
-      '1 error JSON line is not an object',
+      '1 error JSON error at line 1, column 2: array element is not an object: "1"',
+      '1 error JSON error at line 1, column 5: array element is not an object: "2"',
       "2 error invalid JSON: Unexpected token 'o' at column 2",
       '3 error JSON line is not an object',
       '4 event crowdstrike',
@@ -114,7 +115,9 @@ describe('JSON streams', () => {
       '1 event crowdstrike',
       "2 error invalid JSON: Unexpected token '}' at column 45",
       '3 event crowdstrike',
-      '4 error unrecognized line: expected a Windows XML event (\'<\') or a JSON object (\'{\'), found "[1, 2, 3]"',
+      '4 error JSON error at line 4, column 2: array element is not an object: "1"',
+      '4 error JSON error at line 4, column 5: array element is not an object: "2"',
+      '4 error JSON error at line 4, column 8: array element is not an object: "3"',
       '5 error Sysmon EventID 1 has no UtcTime and no TimeCreated SystemTime',
     ])
   })

@@ -112,7 +112,7 @@ describe('streaming', () => {
     const nul = summary(await readAll(`${e4688}\n\u0000\u0000\u0000\n{"a":"\u0000"}\n${e4688}\n`))
     expect(nul).toEqual([
       '1 event security-4688',
-      '2 error unrecognized line: expected a Windows XML event (\'<\') or a JSON object (\'{\'), found "\\u0000\\u0000\\u0000"',
+      '2 error unrecognized line: expected a Windows XML event (\'<\') or a JSON object or array (\'{\', \'[\'), found "\\u0000\\u0000\\u0000"',
       '3 error invalid JSON: Bad control character in string literal at column 7',
       '4 event security-4688',
     ])

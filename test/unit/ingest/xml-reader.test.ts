@@ -85,7 +85,7 @@ describe('Windows XML reader', () => {
       '4 error XML error at line 4, column 390: undefined entity.',
       '5 error unexpected end of XML: <Event> not closed (a new <Event> starts on line 6)',
       '6 event security-4688',
-      '7 error unrecognized line: expected a Windows XML event (\'<\') or a JSON object (\'{\'), found "not xml at all"',
+      '7 error unrecognized line: expected a Windows XML event (\'<\') or a JSON object or array (\'{\', \'[\'), found "not xml at all"',
       '8 error XML error at line 8, column 6: unexpected <Foo> outside <Event>',
       '9 event sysmon',
       '9 error XML error at line 9: text outside <Event>: "trailing"',
