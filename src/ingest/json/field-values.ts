@@ -27,8 +27,13 @@ export function textOf(v: unknown): string | null {
 /** A Data value: like `textOf`, and `null` is an empty element (`''`); objects and arrays are no Data. */
 export const dataValue = (v: unknown): string | undefined => (v === null ? '' : (textOf(v) ?? undefined))
 
-/** `{"#attributes": {name: v}}` under `element`: evtx_dump's rendering of an XML attribute. */
-export const attributeOf = (o: JsonObject | null, element: string, name: string): string | null => textOf(own(objectAt(objectAt(o, element), '#attributes'), name))
+/**
+ * An XML attribute of `element` as the evtx crate renders it: `{"#attributes": {name: v}}` under the
+ * element (evtx_dump's default), or `{"<element>_attributes": {name: v}}` beside it (its
+ * `--separate-json-attributes`, the rendering Chainsaw prints).
+ */
+export const attributeOf = (o: JsonObject | null, element: string, name: string): string | null =>
+  textOf(own(objectAt(objectAt(o, element), '#attributes'), name)) ?? textOf(own(objectAt(o, `${element}_attributes`), name))
 
 /** The Data lookup over an event-data object, then (for flat renderings) the event itself. */
 export function dataLookup(data: JsonObject | null, fallback: JsonObject | null = null): { get(name: string): string | undefined } {

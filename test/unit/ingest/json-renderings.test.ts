@@ -32,6 +32,33 @@ describe('JSON renderings of Windows events', () => {
     expect(foldIngestItems(newIngestStats(), xml).skippedByKind).toEqual({ 'sysmon:3': 2, 'sysmon:11': 1, 'security:4624': 1 })
   })
 
+  it('evtx_dump --separate-json-attributes (what Chainsaw prints, here as a JSON array): the same events as the default rendering', async () => {
+    // `"X": {"#attributes": {…}, "#text": v}` becomes `"X_attributes": {…}, "X": v` (null without text).
+    const separate = (o: unknown): unknown => {
+      if (typeof o !== 'object' || o === null || Array.isArray(o)) return o
+      const out: Record<string, unknown> = {}
+      for (const [k, v] of Object.entries(o)) {
+        const attributes = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)['#attributes'] : undefined
+        if (attributes === undefined) out[k] = separate(v)
+        else {
+          const { '#attributes': _, '#text': text, ...rest } = v as Record<string, unknown>
+          out[`${k}_attributes`] = attributes
+          out[k] = text !== undefined ? text : Object.keys(rest).length > 0 ? separate(rest) : null
+        }
+      }
+      return out
+    }
+    const stream = fixture('json/evtx-dump.json')
+    const plain = await readAll(stream)
+    const objects = events(plain).map((e) => separate(JSON.parse(stream.subarray(e.rawOffset!, e.rawOffset! + e.rawLength!).toString('utf8'))))
+    const text = JSON.stringify(objects)
+    expect(text).toContain('"TimeCreated_attributes":{"SystemTime":')
+    expect(text).not.toContain('#attributes')
+    const chainsaw = await readAll(text)
+    expect(chainsaw.filter((i) => i.kind === 'error')).toEqual([])
+    expect(events(chainsaw).map((e) => [e.source, e.key, e.event])).toEqual(events(plain).map((e) => [e.source, e.key, e.event]))
+  })
+
   it('reads the same with format ndjson, and in any chunking', async () => {
     const whole = await readAll(fixture('json/evtx-dump.json'))
     expect(await readAll(fixture('json/evtx-dump.json'), { format: 'ndjson' })).toEqual(whole)
