@@ -12,11 +12,14 @@ import { firstInvalidUtf8 } from './utf8.js'
  * bytes of an event). UTF-16 input must arrive little-endian in even-length chunks
  * (`utf16LittleEndian`).
  *
- * A Windows XML line longer than `maxLineBytes` is not lost: wevtutil writes a whole export as one
- * line of events, `<Event …>…</Event><Event …>…`. Such a line (its first character `<`) is handed
- * on in pieces cut right after an `</Event>` end tag, each no longer than `maxLineBytes`, all with
- * the line's number and each with the byte offset where it starts; between two events nothing is
- * lost but what no event holds. Only a stretch of `maxLineBytes` without an event end is skipped.
+ * A line of events longer than `maxLineBytes` is not lost: wevtutil writes a whole export as one
+ * line, `<Event …>…</Event><Event …>…`, and JSON tools a whole array, `[{…},{…},…]`. Such a line
+ * is handed on in pieces, each no longer than `maxLineBytes`, all with the line's number and each
+ * with the byte offset where it starts: an XML line (first character `<`) cut right after an
+ * `</Event>` end tag, a JSON line (`[` or `{`) right after an element of its top-level array, or
+ * one of its top-level objects, ends — found by following its strings and nesting, so a bracket
+ * or an end tag inside a string is never taken for one. Between two events nothing is lost but
+ * what no event holds; only a stretch of `maxLineBytes` where no event ends is skipped.
  */
 
 export interface LineHandler {
@@ -29,6 +32,12 @@ export interface LineHandler {
 const NL = 0x0a
 const CR = 0x0d
 const LT = 0x3c
+const QUOTE = 0x22
+const BACKSLASH = 0x5c
+const BRACE = 0x7b
+const CLOSE_BRACE = 0x7d
+const BRACKET = 0x5b
+const CLOSE_BRACKET = 0x5d
 
 /** White space before a line's first character (what the readers skip to tell `<` from `{`). */
 export const isLineSpace = (c: number): boolean => c === 0x20 || c === 0x09 || c === CR || c === 0x0b || c === 0x0c
@@ -46,8 +55,13 @@ export class LineSplitter {
   private lineStart = 0
   /** Bytes per code unit: 1 for UTF-8, 2 for UTF-16LE. */
   private readonly unit: 1 | 2
-  /** Whether part of the current line was handed on already (a long XML line, cut between events). */
-  private lineCut = false
+  /** Whether part of the current line was handed on already (a long line, cut between events), and which kind. */
+  private lineCut: 'xml' | 'json' | null = null
+  /** How the current over-long line is cut: decided by its first character. */
+  private cutKind: 'xml' | 'json' | null = null
+  /** For a JSON line: the depth its pieces end at (1 when it starts with `[`), and where its last piece ended. */
+  private jsonBase = 0
+  private jsonDepth = 0
 
   constructor(
     private readonly handler: LineHandler,
@@ -55,7 +69,7 @@ export class LineSplitter {
     encoding: 'utf8' | 'utf16le' = 'utf8',
     /** Set to the line's byte positions before each `line` call (shared with the readers). */
     readonly lineBytes: LineBytes = new LineBytes(),
-    /** Cut an over-long line that starts with `<` after its events' end tags (false: JSON only). */
+    /** Cut an over-long line that starts with `<` after its events' end tags (false: the input is JSON, whose lines are cut as JSON only). */
     private readonly cutXmlEvents = true,
   ) {
     this.unit = encoding === 'utf8' ? 1 : 2
@@ -144,7 +158,7 @@ export class LineSplitter {
   private next(nl: number): number {
     const pos = nl + this.unit
     this.lineStart = this.consumed + pos
-    this.lineCut = false
+    this.lineCut = null
     return pos
   }
 
@@ -208,29 +222,69 @@ export class LineSplitter {
 
   /**
    * Hands on the events of the long line in `buf[start, end)` (its bytes so far) as pieces cut
-   * after `</Event>` end tags, none longer than maxLineBytes, until what is left fits in one piece
-   * (or, with `keepTail`, until what is left holds no event end: it is the start of the next
-   * event, still arriving). Returns where what is left starts, or -1 when the line cannot be cut:
-   * not XML, or a stretch of maxLineBytes without an event end; its pieces so far were handed on.
+   * between events (after `</Event>`, or where a JSON element or object ends), none longer than
+   * maxLineBytes, until what is left fits in one piece (or, with `keepTail`, until what is left
+   * holds no event end: it is the start of the next event, still arriving). Returns where what is
+   * left starts, or -1 when the line cannot be cut: neither XML nor JSON, or a stretch of
+   * maxLineBytes without an event end; its pieces so far were handed on.
    */
   private cutEvents(buf: Buffer, start: number, end: number, keepTail: boolean): number {
-    if (!this.cutXmlEvents || !this.startsWithTag(buf, start, end)) return -1
-    const tag = EVENT_END[this.unit]
+    // What the line is was decided by its first character, before its first piece.
+    if (this.lineCut === null) {
+      const first = this.firstCharacter(buf, start, end)
+      this.cutKind = first === LT && this.cutXmlEvents ? 'xml' : first === BRACKET || first === BRACE ? 'json' : null
+      // A JSON line is cut where its depth comes back to this: after an element of its top-level array, or after a top-level object.
+      this.jsonBase = first === BRACKET ? 1 : 0
+    }
+    const kind = this.cutKind
+    if (kind === null) return -1
+    const base = this.jsonBase
     while (end - start > (keepTail ? 0 : this.maxLineBytes)) {
-      const cut = this.lastEventEnd(buf, tag, start, Math.min(end, start + this.maxLineBytes))
+      const limit = Math.min(end, start + this.maxLineBytes)
+      const cut = kind === 'xml' ? this.lastEventEnd(buf, start, limit) : this.lastJsonEnd(buf, start, limit, base)
       if (cut < 0) return keepTail && end - start <= this.maxLineBytes ? start : -1
-      this.emitPiece(buf, start, cut)
+      this.emitPiece(buf, start, cut, kind)
       start = cut
     }
     return start
   }
 
   /** The end of the last `</Event>` wholly inside `buf[start, limit)` (at a code unit boundary), or -1. */
-  private lastEventEnd(buf: Buffer, tag: Buffer, start: number, limit: number): number {
+  private lastEventEnd(buf: Buffer, start: number, limit: number): number {
+    const tag = EVENT_END[this.unit]
     for (let at = buf.lastIndexOf(tag, limit - tag.length); at >= start; at = buf.lastIndexOf(tag, at - 1)) {
       if ((at - start) % this.unit === 0) return at + tag.length
     }
     return -1
+  }
+
+  /**
+   * Just after the last `}` or `]` in `buf[start, limit)` that brings the JSON nesting depth back
+   * to `base` or below (strings and their escapes followed from `start`, where the depth is the
+   * one the line's last piece ended at), or -1. Quotes, backslashes and brackets are ASCII, so they
+   * are found byte by byte in UTF-8 (never inside a multi-byte character) and unit by unit in UTF-16.
+   */
+  private lastJsonEnd(buf: Buffer, start: number, limit: number, base: number): number {
+    const u = this.unit
+    let depth = this.lineCut === 'json' ? this.jsonDepth : 0
+    let inString = false
+    let cut = -1
+    let cutDepth = 0
+    for (let at = start; at + u <= limit; at += u) {
+      if (u === 2 && buf[at + 1] !== 0) continue
+      const c = buf[at]!
+      if (inString) {
+        if (c === BACKSLASH) at += u
+        else if (c === QUOTE) inString = false
+      } else if (c === QUOTE) inString = true
+      else if (c === BRACE || c === BRACKET) depth++
+      else if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && --depth <= base) {
+        cut = at + u
+        cutDepth = depth
+      }
+    }
+    if (cut >= 0) this.jsonDepth = cutDepth
+    return cut
   }
 
   /** Length of the byte-order mark at `start`, which only the input's first bytes (offset 0) may hold. */
@@ -240,22 +294,22 @@ export class LineSplitter {
     return end - start >= 2 && buf[start] === 0xff && buf[start + 1] === 0xfe ? 2 : 0
   }
 
-  /** Whether the line's first character that is not white space is `<`. */
-  private startsWithTag(buf: Buffer, start: number, end: number): boolean {
+  /** The line's first character that is not white space, when it is ASCII; else -1. */
+  private firstCharacter(buf: Buffer, start: number, end: number): number {
     const u = this.unit
     for (let at = start + this.bomAt(buf, start, end, this.lineStart); at + u <= end; at += u) {
       const c = buf[at]!
-      if (u === 2 && buf[at + 1] !== 0) return false
-      if (!isLineSpace(c)) return c === LT
+      if (u === 2 && buf[at + 1] !== 0) return -1
+      if (!isLineSpace(c)) return c
     }
-    return false
+    return -1
   }
 
   /** A piece of the current line: the line's number, the offset where the piece starts. */
-  private emitPiece(buf: Buffer, start: number, end: number): void {
+  private emitPiece(buf: Buffer, start: number, end: number, kind: 'xml' | 'json'): void {
     const offset = this.lineStart
     this.lineStart += end - start
-    this.lineCut = true
+    this.lineCut = kind
     if (this.unit === 2) this.emitUtf16(buf, start, end, this.lineNo, offset)
     else this.emitUtf8(buf, start, end, this.lineNo, offset, false)
   }
@@ -270,7 +324,8 @@ export class LineSplitter {
   }
 
   private tooLongMessage(): string {
-    if (this.lineCut) return `no XML event ends in the next ${this.maxLineBytes} bytes of the line (its events before were read); the rest of the line skipped`
+    if (this.lineCut === 'xml') return `no XML event ends in the next ${this.maxLineBytes} bytes of the line (its events before were read); the rest of the line skipped`
+    if (this.lineCut === 'json') return `no JSON object ends in the next ${this.maxLineBytes} bytes of the line (its objects before were read); the rest of the line skipped`
     return `line longer than ${this.maxLineBytes} bytes; skipped`
   }
 }

@@ -119,6 +119,11 @@ export class JsonReader {
   /** A line in between could not be read: an open object cannot be completed. */
   interrupt(lineNo: number): void {
     if (this.mode === 'document') this.abandon(`unexpected end of JSON: object not closed (line ${lineNo} is unreadable)`, 'resync')
+    // An array on one long line whose rest was skipped ends with it: what was skipped is reported already.
+    if (this.array?.line === lineNo) {
+      this.array = null
+      if (this.mode === 'resync') this.mode = 'line'
+    }
   }
 
   end(): void {

@@ -89,7 +89,7 @@ describe('an XML line longer than maxLineBytes', () => {
     expect(error.offset).toBe(Buffer.byteLength(EVENTS.slice(0, 5).join('')))
   })
 
-  it('a JSON line is never cut, even where a string holds an event end tag', async () => {
+  it('a JSON object is never cut, even where a string holds an event end tag (long JSON lines: long-json-lines.test.ts)', async () => {
     const json = `{"event_simpleName":"ProcessRollup2","CommandLine":"${'</Event><Event>'.repeat(MAX / 10)}"}`
     for (const format of ['auto', 'ndjson'] as const) {
       const items = await readAll(`${json}\n${EVENTS[0]}\n`, { maxLineBytes: MAX, ...(format === 'ndjson' ? { format } : {}) }, [1000])
