@@ -282,6 +282,18 @@ describe('hostile input', () => {
       const stored = await db.query<{ n: string; lines: string[] }>("SELECT count(*) AS n, array_agg(DISTINCT line::text) AS lines FROM process_events WHERE upload_id = $1", [done.id])
       expect(stored.rows[0]).toEqual({ n: String(count), lines: ['1'] })
     })
+
+    it('a 9 MiB JSON array on ONE line (jq -c -s) is read element by element: every event stored, none an error', async () => {
+      const template = JSON.parse(readFixture('logs/crowdstrike/ngrok-synthetic.ndjson').toString('utf8').split('\n')[0]!) as Record<string, unknown>
+      const fdr = (i: number) => ({ ...template, TargetProcessId: String(900_000 + i), CommandLine: `"C:\\tools\\app.exe" --opt "}],[{" ${i}` })
+      const count = Math.ceil((9 * 1024 * 1024) / JSON.stringify(fdr(0)).length)
+      const body = Buffer.from(`${JSON.stringify(Array.from({ length: count }, (_, i) => fdr(i)))}\n`)
+      expect(body.length).toBeGreaterThan(9 * 1024 * 1024)
+      const done = await upload(keyA, 'events.json', body)
+      expect(done).toMatchObject({ status: 'SUCCEEDED', processEvents: count, errorCount: 0 })
+      const stored = await db.query<{ n: string; lines: string[] }>('SELECT count(*) AS n, array_agg(DISTINCT line::text) AS lines FROM process_events WHERE upload_id = $1', [done.id])
+      expect(stored.rows[0]).toEqual({ n: String(count), lines: ['1'] })
+    })
   })
 
   describe('5. invalid UTF-8', () => {
