@@ -5,6 +5,7 @@ import { DecompressionError, gunzipBounded } from './bytes/gunzip.js'
 import { LineBytes } from './bytes/line-bytes.js'
 import { isLineSpace, LineSplitter, type LineHandler } from './bytes/line-splitter.js'
 import { peek } from './bytes/peek.js'
+import { FILE_MAGIC, isEvtxFile, readEvtxFile, type EvtxEntry } from './evtx/evtx-file.js'
 import { JsonReader } from './json/reader.js'
 import { errorItem, type IngestBatch, type IngestItem, type ReadOptions } from './types.js'
 import { WindowsXmlReader } from './xml/reader.js'
@@ -91,7 +92,16 @@ export async function* readEventBatches(input: AsyncIterable<Uint8Array>, option
       maxRatio: options.maxDecompressionRatio ?? DEFAULT_MAX_DECOMPRESSION_RATIO,
     }
     const inflated = isGzip(head) ? gunzipBounded(rest, limits) : rest
-    const text = await peek(inflated, BINARY_MAGIC_BYTES)
+    const text = await peek(inflated, Math.max(BINARY_MAGIC_BYTES, FILE_MAGIC.length))
+    if (isEvtxFile(text.head)) {
+      for await (const entries of readEvtxFile(text.rest)) {
+        for (const entry of entries) readEvtxEntry(entry, xml, lineBytes, out)
+        while (out.length >= batchSize) yield { items: out.splice(0, batchSize) }
+      }
+      xml.end()
+      while (out.length > 0) yield { items: out.splice(0, batchSize) }
+      return
+    }
     const binary = binaryFormatError(text.head)
     if (binary !== null) out.push(errorItem(1, 0, binary))
     const encoding = sniffEncoding(text.head)
@@ -117,6 +127,23 @@ export async function* readEventBatches(input: AsyncIterable<Uint8Array>, option
   json.end()
   if (failure !== null) out.push(errorItem(stoppedAt, stoppedOffset, failure.message))
   while (out.length > 0) yield { items: out.splice(0, batchSize) }
+}
+
+/**
+ * One entry of an EVTX file: a record's XML goes through the XML reader like a line of an export,
+ * its `line` the record's ordinal in the file; the events it gives point at the record's own bytes.
+ */
+function readEvtxEntry(entry: EvtxEntry, xml: WindowsXmlReader, lineBytes: LineBytes, out: IngestItem[]): void {
+  if (entry.kind === 'error') return void out.push(errorItem(entry.ordinal, entry.offset, entry.message))
+  const first = out.length
+  lineBytes.set(entry.xml, entry.offset, entry.xml.length, 1)
+  xml.line(entry.xml, entry.ordinal, entry.offset)
+  for (let i = first; i < out.length; i++) {
+    const item = out[i]!
+    if (item.kind !== 'event') continue
+    item.rawOffset = entry.offset
+    item.rawLength = entry.size
+  }
 }
 
 /** Closes `stream` unread and yields nothing. */

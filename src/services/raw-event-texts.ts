@@ -1,5 +1,5 @@
 import type pg from 'pg'
-import { rawEventText } from '../ingest/index.js'
+import { chunkStartOf, evtxChunkRange, isEvtxRecord, rawEventText, renderEvtxRecord } from '../ingest/index.js'
 import { readUploadRanges } from '../store/upload-ranges.js'
 
 /**
@@ -7,7 +7,7 @@ import { readUploadRanges } from '../store/upload-ranges.js'
  * stored bytes at the offset and length ingest recorded for it: one read per upload for a whole
  * page of events (a gzip upload is inflated once, up to the last event wanted). Null for an event
  * without recorded offsets (stored before they were recorded) and when the upload's raw bytes
- * were purged.
+ * were purged. An event read from an EVTX file shows its record rendered as XML.
  */
 
 export interface RawEventRef {
@@ -28,10 +28,30 @@ export async function rawEventTexts(pool: pg.Pool, events: readonly RawEventRef[
   }
   for (const [uploadId, wanted] of byUpload) {
     const bytes = await readUploadRanges(pool, uploadId, wanted)
+    const records: typeof wanted = []
     wanted.forEach((w, i) => {
       const b = bytes[i]
-      if (b) out.set(w.id, rawEventText(b))
+      if (!b) return
+      if (isEvtxRecord(b)) records.push(w)
+      else out.set(w.id, rawEventText(b))
     })
+    if (records.length > 0) await renderEvtxRecords(pool, uploadId, records, out)
   }
   return out
+}
+
+/**
+ * Events read from an EVTX file: their bytes are a binary record whose names and templates live
+ * in its 64 KiB chunk, so each distinct chunk is read once more and the records rendered as the
+ * XML Windows shows for them (the text the reader parsed).
+ */
+async function renderEvtxRecords(pool: pg.Pool, uploadId: string, records: { id: string; offset: number }[], out: Map<string, string | null>): Promise<void> {
+  const starts = [...new Set(records.map((r) => chunkStartOf(r.offset)))].sort((a, b) => a - b)
+  const chunks = await readUploadRanges(pool, uploadId, starts.map(evtxChunkRange))
+  const chunkAt = new Map(starts.map((s, i) => [s, chunks[i] ?? null]))
+  for (const r of records) {
+    const start = chunkStartOf(r.offset)
+    const chunk = chunkAt.get(start)
+    out.set(r.id, chunk ? renderEvtxRecord(chunk, r.offset - start) : null)
+  }
 }

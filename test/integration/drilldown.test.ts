@@ -332,6 +332,27 @@ describe('drilldown from detections and risk events to their events', () => {
     }
   })
 
+  it('an EVTX upload: each event of a detection shows its binary record rendered as the XML Windows shows, gzip-compressed or not', async () => {
+    const evtx = readFixture('logs/security-4688/evtx-to-mitre-attack-rdp-hijack.evtx')
+    // Every 4688 of the file, grouped by host and command line.
+    const everything = SEED_RULE_YAML.replace('WHERE Processes.process_name=ngrok.exe Processes.process IN ("*start*", "*--config*","*http*","*authtoken*", "*http*", "*tcp*")', 'WHERE Processes.process_name=*')
+    expect(everything).not.toBe(SEED_RULE_YAML)
+    for (const [name, bytes] of [['rdp.evtx', evtx], ['rdp.evtx.gz', gzipSync(evtx)]] as const) {
+      const key = (await createTestTenant(svc.databaseUrl, `drill-evtx-${name}`)).apiKey
+      await importSeed(key, everything)
+      await upload(key, name, bytes)
+      const found = await detections(key)
+      expect(found.reduce((n, d) => n + d.count, 0)).toBe(12)
+      for (const d of found) {
+        for (const e of (await allEvents(key, d.id)).events) {
+          expect(e.source).toBe('security-4688')
+          expect(e.raw, `event ${e.id}`).toMatch(/^<Event xmlns="http:\/\/schemas\.microsoft\.com\/win\/2004\/08\/events\/event"><System>.*<EventID>4688<\/EventID>.*<\/Event>$/)
+          expect(e.raw).toContain(`<Data Name="NewProcessId">${e.fields.process_id}</Data>`)
+        }
+      }
+    }
+  })
+
   it('gives another tenant nothing: no detections, and its scope sees neither the events nor the raw bytes', async () => {
     const other = await createTestTenant(svc.databaseUrl, 'drill-outsider')
     expect((await detections(other.apiKey)).length).toBe(0)

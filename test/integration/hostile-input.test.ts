@@ -264,12 +264,14 @@ describe('hostile input', () => {
       expect((await fetch(`${svc.url}/healthz`)).status).toBe(200)
     })
 
-    it('an EVTX file uploaded as it is fails with one error that says what to send instead', async () => {
-      // The EVTX magic, then bytes with line breaks: without the check, an error for every "line".
-      const evtx = Buffer.concat([Buffer.from('ElfFile\0', 'latin1'), Buffer.from(Array.from({ length: 4088 }, (_, i) => (i % 9 === 0 ? 0x0a : 0x80 + (i % 100))))])
-      const done = await upload(keyA, 'Security.evtx', evtx)
-      expect(done).toMatchObject({ status: 'FAILED', errorCount: 1, processEvents: 0 })
-      expect(done.failureReason).toMatch(/^no event could be read; first error on line 1: the file is a binary Windows event log \(EVTX\), which is not read: export its events as XML/)
+    it('a file that starts like EVTX but is not one fails with one error that says why; a real EVTX file is read', async () => {
+      // The EVTX magic, then bytes with line breaks: not an "invalid UTF-8" error for every "line".
+      const fake = Buffer.concat([Buffer.from('ElfFile\0', 'latin1'), Buffer.from(Array.from({ length: 4088 }, (_, i) => (i % 9 === 0 ? 0x0a : 0x80 + (i % 100))))])
+      const failed = await upload(keyA, 'Security.evtx', fake)
+      expect(failed).toMatchObject({ status: 'FAILED', errorCount: 1, processEvents: 0 })
+      expect(failed.failureReason).toMatch(/^no event could be read; first error on line 1: EVTX format version \d+\.\d+ is not supported \(3\.x is\)$/)
+      const real = await upload(keyA, 'Security.evtx', readFixture('logs/security-4688/evtx-to-mitre-attack-rdp-hijack.evtx'))
+      expect(real).toMatchObject({ status: 'SUCCEEDED', errorCount: 0, processEvents: 12 })
     })
 
     it('a 9 MiB export written as ONE line of events (wevtutil) is read event by event: every event stored, none an error', async () => {

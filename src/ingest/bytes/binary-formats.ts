@@ -3,7 +3,8 @@ import { Buffer } from 'node:buffer'
 /**
  * Binary files people upload in place of a log export: recognized by their first bytes (after
  * gzip was inflated), each answered with one error that says what the file is and what to upload
- * instead — not an "invalid UTF-8" error for every "line" of the binary.
+ * instead — not an "invalid UTF-8" error for every "line" of the binary. (EVTX, Windows' binary
+ * event log, is not one of them: it is read, ../evtx/.)
  */
 
 interface BinaryFormat {
@@ -17,12 +18,6 @@ const ANY = 0x3f
 const compressed = (name: string): string => `the file is compressed with ${name}, which is not read: send the log uncompressed or gzip-compressed`
 
 const FORMATS: readonly BinaryFormat[] = [
-  {
-    magic: Buffer.from('ElfFile\0', 'latin1'),
-    message:
-      'the file is a binary Windows event log (EVTX), which is not read: export its events as XML ' +
-      '(`wevtutil qe FILE.evtx /lf:true /f:xml > events.xml`) or as JSON (evtx_dump) and send that instead',
-  },
   { magic: Buffer.from('PK\x03\x04', 'latin1'), message: 'the file is a ZIP archive, which is not read: send the log inside it (gzip-compressed if you like)' },
   { magic: Buffer.from('PK\x05\x06', 'latin1'), message: 'the file is an empty ZIP archive: send the log itself' },
   // "BZh", the block size digit, then the first block's magic (pi): text rarely starts so.

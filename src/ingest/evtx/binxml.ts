@@ -1,0 +1,306 @@
+import { EvtxFormatError } from './evtx-format-error.js'
+import { renderValue, VALUE_TYPE } from './values.js'
+
+/**
+ * Binary XML (MS-EVEN6 §3.1.4.7) of one EVTX chunk, rendered back to the event's XML text — the
+ * same text Windows shows (`wevtutil qe … /f:xml`), which the XML reader then parses like any
+ * other export. Names, and template definitions with their substitutions, are shared by the
+ * records of a chunk through chunk-relative offsets; both are cached per chunk.
+ *
+ * Every read is bounds-checked against the chunk: bytes that break the format raise an
+ * EvtxFormatError for their record alone. Templates and nested BinXML values may not nest deeper
+ * than MAX_DEPTH, nor a template instance refer to itself, so crafted input cannot recurse forever.
+ */
+
+const TOKEN = {
+  END_OF_STREAM: 0x00,
+  OPEN_START_ELEMENT: 0x01,
+  CLOSE_START_ELEMENT: 0x02,
+  CLOSE_EMPTY_ELEMENT: 0x03,
+  END_ELEMENT: 0x04,
+  VALUE: 0x05,
+  ATTRIBUTE: 0x06,
+  CDATA: 0x07,
+  CHAR_REF: 0x08,
+  ENTITY_REF: 0x09,
+  PI_TARGET: 0x0a,
+  PI_DATA: 0x0b,
+  TEMPLATE_INSTANCE: 0x0c,
+  NORMAL_SUBSTITUTION: 0x0d,
+  OPTIONAL_SUBSTITUTION: 0x0e,
+  FRAGMENT_HEADER: 0x0f,
+} as const
+/** Set on a token that is followed by more of its kind (attributes, or more data). */
+const MORE = 0x40
+const MAX_DEPTH = 16
+/**
+ * Bounds on one record's rendering. Templates instantiated inside templates could multiply the
+ * output (a BinXML "billion laughs"): a real event renders to a few KiB from a few instances.
+ */
+const MAX_RECORD_CHARS = 8 * 1024 * 1024
+const MAX_TEMPLATE_INSTANCES = 4096
+
+/** A substitution value of a template instance: its type and where its bytes are. */
+interface Substitution {
+  readonly type: number
+  readonly start: number
+  readonly size: number
+}
+
+/** What a fragment is rendered within: the substitutions of its template instance, if any. */
+interface Scope {
+  readonly substitutions: readonly Substitution[] | null
+  /** Elements of template definitions carry a dependency identifier that other elements do not. */
+  readonly inTemplate: boolean
+  readonly depth: number
+  /** Template definitions being rendered (a definition may not contain an instance of itself). */
+  readonly templates: readonly number[]
+}
+
+/**
+ * Characters XML 1.0 cannot hold at all (not even as references): control characters but tab and
+ * line breaks, unpaired surrogates, U+FFFE/U+FFFF. Binary values logged as text can contain them;
+ * they become U+FFFD so the event can still be read.
+ */
+const NOT_XML = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }
+const escapeText = (s: string): string => s.replace(/[&<>]/g, (c) => ESCAPES[c]!).replace(NOT_XML, '\ufffd')
+const escapeAttribute = (s: string): string => s.replace(/[&<>"]/g, (c) => ESCAPES[c]!).replace(NOT_XML, '\ufffd')
+const isAttributeValue = (type: number): boolean =>
+  type === TOKEN.VALUE || type === TOKEN.NORMAL_SUBSTITUTION || type === TOKEN.OPTIONAL_SUBSTITUTION || type === TOKEN.CHAR_REF || type === TOKEN.ENTITY_REF
+
+export class ChunkRenderer {
+  private readonly names = new Map<number, string>()
+
+  constructor(private readonly chunk: Buffer) {}
+
+  /** What the record being rendered may still produce. */
+  private charsLeft = 0
+  private instancesLeft = 0
+
+  /** The XML text of the BinXML in `chunk[start, end)` (one record's event). */
+  render(start: number, end: number): string {
+    const out: string[] = []
+    this.charsLeft = MAX_RECORD_CHARS
+    this.instancesLeft = MAX_TEMPLATE_INSTANCES
+    this.fragment(start, end, { substitutions: null, inTemplate: false, depth: 0, templates: [] }, out)
+    return out.join('')
+  }
+
+  private emit(out: string[], text: string): void {
+    this.charsLeft -= text.length
+    if (this.charsLeft < 0) throw new EvtxFormatError(`the record renders to more than ${MAX_RECORD_CHARS} characters`)
+    out.push(text)
+  }
+
+  /** Renders tokens from `start` until the end of the stream (or `end`); returns where it stopped. */
+  private fragment(start: number, end: number, scope: Scope, out: string[]): number {
+    const open: string[] = []
+    let p = start
+    while (p < end) {
+      const token = this.u8(p, end)
+      const type = token & 0x0f
+      switch (type) {
+        case TOKEN.END_OF_STREAM:
+          return p + 1
+        case TOKEN.FRAGMENT_HEADER:
+          p += 4
+          break
+        case TOKEN.OPEN_START_ELEMENT: {
+          p += 1
+          if (scope.inTemplate) p += 2
+          p += 4 // data size: the element is read token by token instead
+          const name = this.nameAt(p, end)
+          p = name.next
+          if ((token & MORE) !== 0) p += 4 // attribute list size
+          this.emit(out, `<${name.text}`)
+          open.push(name.text)
+          p = this.attributes(p, end, scope, out)
+          break
+        }
+        case TOKEN.CLOSE_START_ELEMENT:
+          this.emit(out, '>')
+          p += 1
+          break
+        case TOKEN.CLOSE_EMPTY_ELEMENT:
+          if (open.pop() === undefined) throw new EvtxFormatError(`an element closed at ${p} that was never opened`)
+          this.emit(out, '/>')
+          p += 1
+          break
+        case TOKEN.END_ELEMENT: {
+          const name = open.pop()
+          if (name === undefined) throw new EvtxFormatError(`an element ended at ${p} that was never opened`)
+          this.emit(out, `</${name}>`)
+          p += 1
+          break
+        }
+        case TOKEN.VALUE:
+        case TOKEN.CDATA:
+        case TOKEN.CHAR_REF:
+        case TOKEN.ENTITY_REF:
+        case TOKEN.NORMAL_SUBSTITUTION:
+        case TOKEN.OPTIONAL_SUBSTITUTION: {
+          const value = this.value(p, end, scope)
+          if (value.binxml !== null) this.nested(value.binxml, scope, out)
+          else this.emit(out, value.raw ? value.text : escapeText(value.text))
+          p = value.next
+          break
+        }
+        case TOKEN.PI_TARGET:
+          p = this.nameAt(p + 1, end).next
+          break
+        case TOKEN.PI_DATA:
+          p = p + 3 + 2 * this.u16(p + 1, end)
+          break
+        case TOKEN.TEMPLATE_INSTANCE:
+          p = this.templateInstance(p, end, scope, out)
+          break
+        default:
+          throw new EvtxFormatError(`unknown BinXML token 0x${token.toString(16)} at ${p}`)
+      }
+    }
+    return p
+  }
+
+  /** The attributes after an element's name: each ` name="value"`, an optional one left out when its value is null. */
+  private attributes(start: number, end: number, scope: Scope, out: string[]): number {
+    let p = start
+    while (p < end && (this.u8(p, end) & 0x0f) === TOKEN.ATTRIBUTE) {
+      const name = this.nameAt(p + 1, end)
+      p = name.next
+      let text = ''
+      let present = false
+      while (p < end && isAttributeValue(this.u8(p, end) & 0x0f)) {
+        const value = this.value(p, end, scope)
+        if (!value.omitted) present = true
+        text += value.binxml !== null ? this.renderNested(value.binxml, scope) : value.raw ? value.text : escapeAttribute(value.text)
+        if (text.length > this.charsLeft) throw new EvtxFormatError(`the record renders to more than ${MAX_RECORD_CHARS} characters`)
+        p = value.next
+      }
+      if (present) this.emit(out, ` ${name.text}="${text}"`)
+    }
+    return p
+  }
+
+  /** One value token at `p`: literal text, a character or entity reference, or a substitution. */
+  private value(p: number, end: number, scope: Scope): { text: string; raw: boolean; omitted: boolean; binxml: Substitution | null; next: number } {
+    const type = this.u8(p, end) & 0x0f
+    switch (type) {
+      case TOKEN.VALUE: {
+        const valueType = this.u8(p + 1, end)
+        if (valueType !== VALUE_TYPE.STRING) throw new EvtxFormatError(`a value token of type 0x${valueType.toString(16)} at ${p}`)
+        const chars = this.u16(p + 2, end)
+        const next = p + 4 + 2 * chars
+        this.need(next, end)
+        return { text: this.chunk.toString('utf16le', p + 4, next), raw: false, omitted: false, binxml: null, next }
+      }
+      case TOKEN.CDATA: {
+        const chars = this.u16(p + 1, end)
+        const next = p + 3 + 2 * chars
+        this.need(next, end)
+        return { text: this.chunk.toString('utf16le', p + 3, next), raw: false, omitted: false, binxml: null, next }
+      }
+      case TOKEN.CHAR_REF:
+        return { text: `&#${this.u16(p + 1, end)};`, raw: true, omitted: false, binxml: null, next: p + 3 }
+      case TOKEN.ENTITY_REF: {
+        const name = this.nameAt(p + 1, end)
+        return { text: `&${name.text};`, raw: true, omitted: false, binxml: null, next: name.next }
+      }
+      default: {
+        // A substitution: index u16, value type u8.
+        const index = this.u16(p + 1, end)
+        const next = p + 4
+        const substitution = scope.substitutions?.[index]
+        if (substitution === undefined) throw new EvtxFormatError(`substitution ${index} at ${p} has no value`)
+        const optional = type === TOKEN.OPTIONAL_SUBSTITUTION
+        if (substitution.type === VALUE_TYPE.NULL || (optional && substitution.size === 0)) return { text: '', raw: false, omitted: optional, binxml: null, next }
+        if (substitution.type === VALUE_TYPE.BINXML) return { text: '', raw: false, omitted: false, binxml: substitution, next }
+        return { text: renderValue(this.chunk, substitution.type, substitution.start, substitution.size), raw: false, omitted: false, binxml: null, next }
+      }
+    }
+  }
+
+  /** A substitution value that is itself BinXML (e.g. an event's UserData): its elements carry no dependency identifier. */
+  private nested(value: Substitution, scope: Scope, out: string[]): void {
+    if (scope.depth >= MAX_DEPTH) throw new EvtxFormatError(`BinXML nested deeper than ${MAX_DEPTH} levels`)
+    this.fragment(value.start, value.start + value.size, { substitutions: null, inTemplate: false, depth: scope.depth + 1, templates: scope.templates }, out)
+  }
+
+  private renderNested(value: Substitution, scope: Scope): string {
+    const out: string[] = []
+    this.nested(value, scope, out)
+    return out.join('')
+  }
+
+  /**
+   * A template instance: the definition (inline the first time a chunk uses it, else at an
+   * earlier offset), then the values it is instantiated with — a count, a (size, type) descriptor
+   * each, and the values back to back. Returns where the instance ends.
+   */
+  private templateInstance(p: number, end: number, scope: Scope, out: string[]): number {
+    if (scope.depth >= MAX_DEPTH) throw new EvtxFormatError(`templates nested deeper than ${MAX_DEPTH} levels`)
+    if (--this.instancesLeft < 0) throw new EvtxFormatError(`the record instantiates more than ${MAX_TEMPLATE_INSTANCES} templates`)
+    const definition = this.u32(p + 6, end)
+    let q = p + 10
+    if (scope.templates.includes(definition)) throw new EvtxFormatError(`template at ${definition} contains an instance of itself`)
+    const dataSize = this.u32(definition + 20, this.chunk.length)
+    const body = definition + 24
+    this.need(body + dataSize, this.chunk.length)
+    // An inline definition is skipped over: its body is rendered from `body` below.
+    if (definition === q) q = body + dataSize
+    const count = this.u32(q, end)
+    q += 4
+    this.need(q + 4 * count, end)
+    const substitutions: Substitution[] = []
+    let at = q + 4 * count
+    for (let i = 0; i < count; i++) {
+      const size = this.u16(q + 4 * i, end)
+      const type = this.u8(q + 4 * i + 2, end)
+      substitutions.push({ type, start: at, size })
+      at += size
+    }
+    this.need(at, end)
+    this.fragment(body, body + dataSize, { substitutions, inTemplate: true, depth: scope.depth + 1, templates: [...scope.templates, definition] }, out)
+    return at
+  }
+
+  /** The name whose structure is at chunk offset `u32(p)`; `next` skips it when it is inline at `p + 4`. */
+  private nameAt(p: number, end: number): { text: string; next: number } {
+    const offset = this.u32(p, end)
+    const text = this.nameText(offset)
+    const next = p + 4
+    return { text, next: offset === next ? next + 10 + 2 * text.length : next }
+  }
+
+  /** A name structure: next offset u32, hash u16, length u16 (characters), UTF-16 text, NUL. */
+  private nameText(offset: number): string {
+    let text = this.names.get(offset)
+    if (text === undefined) {
+      const chars = this.u16(offset + 6, this.chunk.length)
+      this.need(offset + 8 + 2 * chars, this.chunk.length)
+      text = this.chunk.toString('utf16le', offset + 8, offset + 8 + 2 * chars)
+      if (!/^[A-Za-z_][\w.:-]*$/.test(text)) throw new EvtxFormatError(`an element or attribute name that is not an XML name at ${offset}`)
+      this.names.set(offset, text)
+    }
+    return text
+  }
+
+  private need(to: number, end: number): void {
+    if (to > end) throw new EvtxFormatError(`BinXML runs past the end of its record (${to} > ${end})`)
+  }
+
+  private u8(p: number, end: number): number {
+    this.need(p + 1, end)
+    return this.chunk[p]!
+  }
+
+  private u16(p: number, end: number): number {
+    this.need(p + 2, end)
+    return this.chunk.readUInt16LE(p)
+  }
+
+  private u32(p: number, end: number): number {
+    this.need(p + 4, end)
+    return this.chunk.readUInt32LE(p)
+  }
+}
