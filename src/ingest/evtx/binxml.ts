@@ -64,8 +64,10 @@ interface Scope {
  */
 const NOT_XML = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }
-const escapeText = (s: string): string => s.replace(/[&<>]/g, (c) => ESCAPES[c]!).replace(NOT_XML, '\ufffd')
-const escapeAttribute = (s: string): string => s.replace(/[&<>"]/g, (c) => ESCAPES[c]!).replace(NOT_XML, '\ufffd')
+/** Anything escapeText or escapeAttribute would change: most values hold none of it and are returned as they are. */
+const NEEDS_ESCAPING = /[&<>"\u0000-\u0008\u000b\u000c\u000e-\u001f\ud800-\udfff\ufffe\uffff]/
+const escapeText = (s: string): string => (NEEDS_ESCAPING.test(s) ? s.replace(/[&<>]/g, (c) => ESCAPES[c]!).replace(NOT_XML, '\ufffd') : s)
+const escapeAttribute = (s: string): string => (NEEDS_ESCAPING.test(s) ? s.replace(/[&<>"]/g, (c) => ESCAPES[c]!).replace(NOT_XML, '\ufffd') : s)
 const isAttributeValue = (type: number): boolean =>
   type === TOKEN.VALUE || type === TOKEN.NORMAL_SUBSTITUTION || type === TOKEN.OPTIONAL_SUBSTITUTION || type === TOKEN.CHAR_REF || type === TOKEN.ENTITY_REF
 

@@ -36,7 +36,7 @@ export const chunkStartOf = (offset: number): number => FILE_HEADER_BYTES + Math
 export async function* readEvtxFile(bytes: AsyncIterable<Uint8Array>): AsyncGenerator<EvtxEntry[]> {
   let ordinal = 0
   let offset = 0
-  let pending: Buffer[] = []
+  const pending: Buffer[] = []
   let pendingBytes = 0
   let want = FILE_HEADER_BYTES
   let headerRead = false
@@ -47,9 +47,7 @@ export async function* readEvtxFile(bytes: AsyncIterable<Uint8Array>): AsyncGene
     pending.push(Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength))
     pendingBytes += piece.byteLength
     while (pendingBytes >= want) {
-      const all = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes)
-      const block = all.subarray(0, want)
-      pending = pendingBytes > want ? [all.subarray(want)] : []
+      const block = take(pending, want)
       pendingBytes -= want
       if (!headerRead) {
         const problem = fileHeaderProblem(block)
@@ -72,6 +70,30 @@ export async function* readEvtxFile(bytes: AsyncIterable<Uint8Array>): AsyncGene
   else if (pendingBytes > 0) {
     yield [{ kind: 'error', ordinal: ordinal + 1, offset, message: `the EVTX file ends inside a chunk (${pendingBytes} of its ${CHUNK_BYTES} bytes); that part was not read` }]
   }
+}
+
+/**
+ * The first `size` bytes of `pieces` (which hold at least that many), removed from them: a view
+ * when the first piece holds them all, else a copy of just those bytes.
+ */
+function take(pieces: Buffer[], size: number): Buffer {
+  const first = pieces[0]!
+  if (first.length >= size) {
+    if (first.length === size) pieces.shift()
+    else pieces[0] = first.subarray(size)
+    return first.subarray(0, size)
+  }
+  const block = Buffer.allocUnsafe(size)
+  let filled = 0
+  while (filled < size) {
+    const piece = pieces[0]!
+    const n = Math.min(piece.length, size - filled)
+    piece.copy(block, filled, 0, n)
+    filled += n
+    if (n === piece.length) pieces.shift()
+    else pieces[0] = piece.subarray(n)
+  }
+  return block
 }
 
 function fileHeaderProblem(header: Buffer): string | null {
