@@ -30,7 +30,7 @@ export function usage(): string {
   return `Usage: watchpost <command> [options]
 
 Offline (no services needed):
-  scan [--rules PATH…] [--format json|table] FILE…   run ESCU rules over log files (FILE may be -)
+  scan [--rules PATH…] [--format json|table] FILE…   run ESCU rules over log files (FILE may be a folder, or -)
   rules check PATH…                                 parse and compile rule/macro YAML files or folders
 
 Client of a running service (WATCHPOST_URL, WATCHPOST_API_KEY):

@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
@@ -74,6 +74,31 @@ describe('watchpost scan (offline)', () => {
     const scan = await runCli(['scan', '--rules', join(dir, 'bad.yml'), SYSMON])
     expect(scan.code).toBe(1)
     expect(scan.stderr).toMatch(/bad\.yml:14:3: Windows Ngrok Reverse Proxy Usage: .*table/)
+  })
+
+  it('scans a folder of logs — every file below it, hidden ones left out — also right after --rules folders', async () => {
+    const logs = await mkdtemp(join(tmpdir(), 'wp-logs-'))
+    await mkdir(join(logs, 'host-b'))
+    await mkdir(join(logs, '.cache'))
+    await writeFile(join(logs, 'host-a.xml'), readFixture('logs/sysmon/ngrok-synthetic.xml'))
+    await writeFile(join(logs, 'host-b', 'security.evtx'), readFixture('logs/security-4688/evtx-to-mitre-attack-rdp-hijack.evtx'))
+    await writeFile(join(logs, 'host-b', 'notes.txt'), 'not a log\n')
+    await writeFile(join(logs, '.hidden.xml'), readFixture('logs/sysmon/ngrok-synthetic.xml'))
+    await writeFile(join(logs, '.cache', 'x.xml'), readFixture('logs/sysmon/ngrok-synthetic.xml'))
+    for (const args of [['scan', logs], ['scan', '--rules', 'src/rules/escu', logs]]) {
+      const { code, stdout, stderr } = await runCli(args)
+      expect(stderr).toBe('')
+      expect(code).toBe(0)
+      const out = JSON.parse(stdout)
+      // The Sysmon fixture (39 events, 36 process creations) and the EVTX file (14 records, 12 process creations).
+      expect(out.stats).toMatchObject({ events: 39 + 14, processEvents: 36 + 12 })
+      expect(out.detections).toHaveLength(4)
+      expect([...new Set(out.stats.errors.map((e: { file: string }) => e.file))]).toEqual([join(logs, 'host-a.xml'), join(logs, 'host-b', 'notes.txt')])
+    }
+    const empty = await mkdtemp(join(tmpdir(), 'wp-empty-'))
+    const none = await runCli(['scan', empty])
+    expect(none.code).toBe(1)
+    expect(none.stderr).toContain(`scan: log folder ${empty} holds no files`)
   })
 
   it('explains usage errors with exit status 2', async () => {

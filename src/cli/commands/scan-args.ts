@@ -1,11 +1,13 @@
 import { stat } from 'node:fs/promises'
+import { holdsYaml } from '../../scan/log-files.js'
 import { CliError } from '../cli-error.js'
 
 /**
  * Arguments of `watchpost scan [--rules PATH…] [--format json|table] FILE…`. `--rules` takes every
- * following argument that is a rule path — a .yml/.yaml file or a folder — so that
- * `--rules a.yml rules/ log.xml` needs no separator; `--rules=PATH`, a repeated `--rules` and `--`
- * (end of options) work too. `-` as FILE is standard input.
+ * following argument that is a rule path — a .yml/.yaml file or a folder holding such files — so
+ * that `--rules a.yml rules/ logs/ log.xml` needs no separator (a folder without YAML is a log
+ * folder); `--rules=PATH`, a repeated `--rules` and `--` (end of options) work too. FILE may be a
+ * folder (every file below it); `-` is standard input.
  */
 
 export interface ScanArgs {
@@ -18,7 +20,7 @@ async function isRulePath(arg: string): Promise<boolean> {
   if (arg === '-' || arg.startsWith('-')) return false
   if (/\.ya?ml$/i.test(arg)) return true
   try {
-    return (await stat(arg)).isDirectory()
+    return (await stat(arg)).isDirectory() && (await holdsYaml(arg))
   } catch {
     return false
   }
@@ -48,6 +50,6 @@ export async function parseScanArgs(args: string[]): Promise<ScanArgs> {
     if (arg.startsWith('-') && arg !== '-') throw new CliError(`scan: unknown option ${arg}`, 2)
     out.files.push(arg)
   }
-  if (out.files.length === 0) throw new CliError('usage: watchpost scan [--rules PATH…] [--format json|table] FILE…  (FILE may be - for standard input)', 2)
+  if (out.files.length === 0) throw new CliError('usage: watchpost scan [--rules PATH…] [--format json|table] FILE…  (FILE may be a folder, or - for standard input)', 2)
   return out
 }

@@ -3,6 +3,7 @@ import { access, stat } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { compileLoadedRules, scanLogs, type ScanInput } from '../../scan/offline-scan.js'
 import { BUNDLED_RULES_DIR } from '../../rules/bundled.js'
+import { expandLogPath, LogPathError } from '../../scan/log-files.js'
 import { loadRuleFiles } from '../../scan/rule-files.js'
 import { CliError } from '../cli-error.js'
 import { bar, formatBytes, formatCount, formatDuration, progressLine } from '../progress-bar.js'
@@ -43,13 +44,17 @@ export async function run(args: string[]): Promise<number> {
       totalBytes = null
       continue
     }
+    let files: string[]
     try {
-      await access(file)
-    } catch {
-      throw new CliError(`scan: cannot read log file ${file}`)
+      files = await expandLogPath(file)
+      for (const f of files) await access(f)
+    } catch (err) {
+      throw new CliError(`scan: ${err instanceof LogPathError ? err.message : `cannot read log file ${file}`}`)
     }
-    if (totalBytes !== null) totalBytes += (await stat(file)).size
-    inputs.push({ name: file, read: () => createReadStream(file, { highWaterMark: 1024 * 1024 }) })
+    for (const f of files) {
+      if (totalBytes !== null) totalBytes += (await stat(f)).size
+      inputs.push({ name: f, read: () => createReadStream(f, { highWaterMark: 1024 * 1024 }) })
+    }
   }
   // Long scans show where they are on a terminal (standard error; nothing when it is not one).
   const line = progressLine(process.stderr, { delayMs: progressDelayMs() })

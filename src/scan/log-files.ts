@@ -1,0 +1,36 @@
+import { readdir, stat } from 'node:fs/promises'
+import { join, sep } from 'node:path'
+
+/**
+ * The log files a `watchpost scan` argument names: a file is itself; a folder is every regular
+ * file below it, in path order, except hidden ones (names starting with `.`, and what is inside
+ * hidden folders). What each file holds is recognized from its content, as for one file.
+ */
+
+/** Thrown for an argument that is neither a readable file nor a folder holding one. */
+export class LogPathError extends Error {}
+
+const hidden = (relativePath: string): boolean => relativePath.split(sep).some((part) => part.startsWith('.'))
+
+export async function expandLogPath(path: string): Promise<string[]> {
+  let info
+  try {
+    info = await stat(path)
+  } catch {
+    throw new LogPathError(`cannot read log file ${path}`)
+  }
+  if (!info.isDirectory()) return [path]
+  const files = (await readdir(path, { recursive: true, withFileTypes: true }))
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name))
+    .filter((f) => !hidden(f.slice(path.length)))
+    .sort()
+  if (files.length === 0) throw new LogPathError(`log folder ${path} holds no files`)
+  return files
+}
+
+/** Whether a folder holds rule YAML (*.yml, *.yaml) anywhere below it: it is then a rule folder, else a log folder. */
+export async function holdsYaml(path: string): Promise<boolean> {
+  const entries = await readdir(path, { recursive: true, withFileTypes: true })
+  return entries.some((e) => e.isFile() && /\.ya?ml$/i.test(e.name))
+}
