@@ -7,8 +7,15 @@ import { join, sep } from 'node:path'
  * hidden folders). What each file holds is recognized from its content, as for one file.
  */
 
-/** Thrown for an argument that is neither a readable file nor a folder holding one. */
-export class LogPathError extends Error {}
+/** Thrown for an argument that is neither a readable file nor a folder holding one (callers word the message). */
+export class LogPathError extends Error {
+  constructor(
+    readonly path: string,
+    readonly reason: 'unreadable' | 'empty folder',
+  ) {
+    super(reason === 'unreadable' ? `cannot read ${path}` : `log folder ${path} holds no files`)
+  }
+}
 
 const hidden = (relativePath: string): boolean => relativePath.split(sep).some((part) => part.startsWith('.'))
 
@@ -17,7 +24,7 @@ export async function expandLogPath(path: string): Promise<string[]> {
   try {
     info = await stat(path)
   } catch {
-    throw new LogPathError(`cannot read log file ${path}`)
+    throw new LogPathError(path, 'unreadable')
   }
   if (!info.isDirectory()) return [path]
   const files = (await readdir(path, { recursive: true, withFileTypes: true }))
@@ -25,7 +32,7 @@ export async function expandLogPath(path: string): Promise<string[]> {
     .map((e) => join(e.parentPath, e.name))
     .filter((f) => !hidden(f.slice(path.length)))
     .sort()
-  if (files.length === 0) throw new LogPathError(`log folder ${path} holds no files`)
+  if (files.length === 0) throw new LogPathError(path, 'empty folder')
   return files
 }
 

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -68,6 +68,24 @@ describe('watchpost upload', () => {
     expect(uploads[1]).toMatchObject({ file: EMPTY, status: 'FAILED', failureReason: 'the upload is empty (0 bytes)', sizeBytes: 0 })
     const stored = await graphql<any>(svc.url, key, `query ($id: ID!) { upload(id: $id) { status } }`, { id: uploads[1].id })
     expect(stored.data.upload.status).toBe('FAILED')
+  })
+
+  it('sends every file of a folder (an EVTX file among them), each its own upload', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'wp-upload-dir-'))
+    try {
+      await mkdir(join(dir, 'dc01'))
+      await writeFile(join(dir, 'dc01', 'Security.evtx'), await readFile(join(REPO_ROOT, 'test/fixtures/logs/security-4688/evtx-to-mitre-attack-rdp-hijack.evtx')))
+      await writeFile(join(dir, 'ws.xml'), await readFile(join(REPO_ROOT, NGROK)))
+      await writeFile(join(dir, '.DS_Store'), 'finder noise')
+      const { code, stdout } = await runCli(['upload', '--json', dir], { env })
+      expect(code).toBe(0)
+      const { uploads } = JSON.parse(stdout)
+      expect(uploads.map((u: { file: string }) => u.file)).toEqual([join(dir, 'dc01', 'Security.evtx'), join(dir, 'ws.xml')])
+      expect(uploads[0]).toMatchObject({ status: 'SUCCEEDED', eventCount: 14, processEvents: 12, errorCount: 0 })
+      expect(uploads[1]).toMatchObject({ status: 'SUCCEEDED_WITH_ERRORS', processEvents: 36 })
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 
   it('takes --server and --key as options, never printing the key, and --no-wait returns once accepted', async () => {

@@ -49,7 +49,7 @@ export async function run(args: string[]): Promise<number> {
       files = await expandLogPath(file)
       for (const f of files) await access(f)
     } catch (err) {
-      throw new CliError(`scan: ${err instanceof LogPathError ? err.message : `cannot read log file ${file}`}`)
+      throw new CliError(`scan: ${err instanceof LogPathError && err.reason === 'empty folder' ? err.message : `cannot read log file ${file}`}`)
     }
     for (const f of files) {
       if (totalBytes !== null) totalBytes += (await stat(f)).size

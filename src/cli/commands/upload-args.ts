@@ -14,7 +14,7 @@ export interface UploadArgs {
   files: string[]
 }
 
-const USAGE = 'usage: watchpost upload [--server URL] [--key KEY] [--json] [--no-wait] FILE…  (or WATCHPOST_URL, WATCHPOST_API_KEY)'
+const USAGE = 'usage: watchpost upload [--server URL] [--key KEY] [--json] [--no-wait] FILE…  (FILE may be a folder; or WATCHPOST_URL, WATCHPOST_API_KEY)'
 
 export function parseUploadArgs(args: string[], env: NodeJS.ProcessEnv): UploadArgs {
   let server = env.WATCHPOST_URL

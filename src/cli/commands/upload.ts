@@ -1,5 +1,6 @@
 import { access } from 'node:fs/promises'
 import { basename } from 'node:path'
+import { expandLogPath, LogPathError } from '../../scan/log-files.js'
 import { CliError } from '../cli-error.js'
 import { bar, formatBytes, formatCount, formatDuration, progressLine } from '../progress-bar.js'
 import { sendFile } from '../upload/send-file.js'
@@ -9,18 +10,22 @@ import { waitForUploads } from '../upload/wait-for-uploads.js'
 import { parseUploadArgs } from './upload-args.js'
 
 /**
- * `watchpost upload FILE…`: sends each file to a Watchpost service (POST /v1/uploads), then waits
+ * `watchpost upload FILE…`: sends each file (a folder: every file below it) to a Watchpost service (POST /v1/uploads), then waits
  * until it is processed and prints the result per file (stdout; --json for scripts). Progress goes
  * to standard error: a bar on a terminal, a few plain lines otherwise. Exit 1 when any file was
  * refused or failed. The key is never printed.
  */
 export async function run(args: string[]): Promise<number> {
   const opts = parseUploadArgs(args, process.env)
-  for (const file of opts.files) {
+  // A folder is every file below it (hidden ones left out), each one upload.
+  const files: string[] = []
+  for (const path of opts.files) {
     try {
-      await access(file)
-    } catch {
-      throw new CliError(`upload: cannot read ${file}`)
+      const found = await expandLogPath(path)
+      for (const f of found) await access(f)
+      files.push(...found)
+    } catch (err) {
+      throw new CliError(`upload: ${err instanceof LogPathError && err.reason === 'empty folder' ? err.message : `cannot read ${path}`}`)
     }
   }
   const line = progressLine(process.stderr)
@@ -29,7 +34,7 @@ export async function run(args: string[]): Promise<number> {
     process.stderr.write(`${text}\n`)
   }
   const results: FileResult[] = []
-  for (const file of opts.files) {
+  for (const file of files) {
     if (!line.visible) note(`uploading ${file}`)
     const started = performance.now()
     const sent = await sendFile(opts.server, opts.key, file, (done, total) => {
