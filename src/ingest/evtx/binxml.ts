@@ -71,8 +71,17 @@ const escapeAttribute = (s: string): string => (NEEDS_ESCAPING.test(s) ? s.repla
 const isAttributeValue = (type: number): boolean =>
   type === TOKEN.VALUE || type === TOKEN.NORMAL_SUBSTITUTION || type === TOKEN.OPTIONAL_SUBSTITUTION || type === TOKEN.CHAR_REF || type === TOKEN.ENTITY_REF
 
+/** A compiled template definition's steps (ChunkRenderer.compile). */
+type Part = { readonly kind: 'text'; readonly text: string; readonly raw: boolean } | { readonly kind: 'substitution'; readonly index: number; readonly optional: boolean }
+type Op =
+  | { readonly kind: 'text'; readonly text: string }
+  | { readonly kind: 'substitution'; readonly index: number; readonly optional: boolean }
+  | { readonly kind: 'attribute'; readonly name: string; readonly parts: readonly Part[] }
+
 export class ChunkRenderer {
   private readonly names = new Map<number, string>()
+  /** Compiled template definitions by chunk offset (null: walked at each use). */
+  private readonly programs = new Map<number, Op[] | null>()
 
   constructor(private readonly chunk: Buffer) {}
 
@@ -262,8 +271,152 @@ export class ChunkRenderer {
       at += size
     }
     this.need(at, end)
-    this.fragment(body, body + dataSize, { substitutions, inTemplate: true, depth: scope.depth + 1, templates: [...scope.templates, definition] }, out)
+    const inner: Scope = { substitutions, inTemplate: true, depth: scope.depth + 1, templates: [...scope.templates, definition] }
+    let program = this.programs.get(definition)
+    if (program === undefined) {
+      program = this.compile(body, body + dataSize)
+      this.programs.set(definition, program)
+    }
+    if (program !== null) this.run(program, inner, out)
+    else this.fragment(body, body + dataSize, inner, out)
     return at
+  }
+
+  /**
+   * A template definition as a program: its markup as literal text, with holes for its
+   * substitutions (and for attributes whose optional value may leave them out). Every record of
+   * a chunk that uses the template then costs only its values, not a walk over the template's
+   * tokens. Null for a definition holding what only the token walk renders (a template instance
+   * inside it): that one is walked for each use. Malformed bytes raise EvtxFormatError, as the walk would.
+   */
+  private compile(start: number, end: number): Op[] | null {
+    const ops: Op[] = []
+    const open: string[] = []
+    const text = (t: string): void => {
+      const last = ops.at(-1)
+      if (last?.kind === 'text') ops[ops.length - 1] = { kind: 'text', text: last.text + t }
+      else ops.push({ kind: 'text', text: t })
+    }
+    let p = start
+    while (p < end) {
+      const token = this.u8(p, end)
+      const type = token & 0x0f
+      switch (type) {
+        case TOKEN.END_OF_STREAM:
+          return ops
+        case TOKEN.FRAGMENT_HEADER:
+          p += 4
+          break
+        case TOKEN.OPEN_START_ELEMENT: {
+          p += 7
+          const name = this.nameAt(p, end)
+          p = name.next
+          if ((token & MORE) !== 0) p += 4
+          text(`<${name.text}`)
+          open.push(name.text)
+          while (p < end && (this.u8(p, end) & 0x0f) === TOKEN.ATTRIBUTE) {
+            const attribute = this.nameAt(p + 1, end)
+            p = attribute.next
+            const parts: Part[] = []
+            while (p < end && isAttributeValue(this.u8(p, end) & 0x0f)) {
+              const part = this.part(p, end)
+              parts.push(part.part)
+              p = part.next
+            }
+            ops.push({ kind: 'attribute', name: attribute.text, parts })
+          }
+          break
+        }
+        case TOKEN.CLOSE_START_ELEMENT:
+          text('>')
+          p += 1
+          break
+        case TOKEN.CLOSE_EMPTY_ELEMENT:
+          if (open.pop() === undefined) throw new EvtxFormatError(`an element closed at ${p} that was never opened`)
+          text('/>')
+          p += 1
+          break
+        case TOKEN.END_ELEMENT: {
+          const name = open.pop()
+          if (name === undefined) throw new EvtxFormatError(`an element ended at ${p} that was never opened`)
+          text(`</${name}>`)
+          p += 1
+          break
+        }
+        case TOKEN.VALUE:
+        case TOKEN.CDATA:
+        case TOKEN.CHAR_REF:
+        case TOKEN.ENTITY_REF:
+        case TOKEN.NORMAL_SUBSTITUTION:
+        case TOKEN.OPTIONAL_SUBSTITUTION: {
+          const { part, next } = this.part(p, end)
+          if (part.kind === 'text') text(part.raw ? part.text : escapeText(part.text))
+          else ops.push(part)
+          p = next
+          break
+        }
+        case TOKEN.PI_TARGET:
+          p = this.nameAt(p + 1, end).next
+          break
+        case TOKEN.PI_DATA:
+          p = p + 3 + 2 * this.u16(p + 1, end)
+          break
+        case TOKEN.TEMPLATE_INSTANCE:
+          return null
+        default:
+          throw new EvtxFormatError(`unknown BinXML token 0x${token.toString(16)} at ${p}`)
+      }
+    }
+    return ops
+  }
+
+  /** A value token of a template definition: literal text, or the hole of a substitution. */
+  private part(p: number, end: number): { part: Part; next: number } {
+    const type = this.u8(p, end) & 0x0f
+    if (type === TOKEN.NORMAL_SUBSTITUTION || type === TOKEN.OPTIONAL_SUBSTITUTION) {
+      return { part: { kind: 'substitution', index: this.u16(p + 1, end), optional: type === TOKEN.OPTIONAL_SUBSTITUTION }, next: p + 4 }
+    }
+    const value = this.value(p, end, { substitutions: null, inTemplate: true, depth: 0, templates: [] })
+    return { part: { kind: 'text', text: value.text, raw: value.raw }, next: value.next }
+  }
+
+  /** Renders a compiled template with the values of one instance. */
+  private run(program: readonly Op[], scope: Scope, out: string[]): void {
+    for (const op of program) {
+      if (op.kind === 'text') this.emit(out, op.text)
+      else if (op.kind === 'substitution') {
+        const value = this.substitute(op, scope)
+        if (value === null) continue
+        if (typeof value === 'string') this.emit(out, escapeText(value))
+        else this.nested(value, scope, out)
+      } else {
+        let text = ''
+        let present = false
+        for (const part of op.parts) {
+          if (part.kind === 'text') {
+            present = true
+            text += part.raw ? part.text : escapeAttribute(part.text)
+            continue
+          }
+          const value = this.substitute(part, scope)
+          if (value === null && part.optional) continue
+          present = true
+          if (value === null) continue
+          text += typeof value === 'string' ? escapeAttribute(value) : this.renderNested(value, scope)
+          if (text.length > this.charsLeft) throw new EvtxFormatError(`the record renders to more than ${MAX_RECORD_CHARS} characters`)
+        }
+        if (present) this.emit(out, ` ${op.name}="${text}"`)
+      }
+    }
+  }
+
+  /** The value of a substitution hole: its text, nested BinXML to render, or null when it renders as nothing. */
+  private substitute(hole: { index: number; optional: boolean }, scope: Scope): string | Substitution | null {
+    const substitution = scope.substitutions?.[hole.index]
+    if (substitution === undefined) throw new EvtxFormatError(`substitution ${hole.index} has no value`)
+    if (substitution.type === VALUE_TYPE.NULL || (hole.optional && substitution.size === 0)) return null
+    if (substitution.type === VALUE_TYPE.BINXML) return substitution
+    return renderValue(this.chunk, substitution.type, substitution.start, substitution.size)
   }
 
   /** The name whose structure is at chunk offset `u32(p)`; `next` skips it when it is inline at `p + 4`. */

@@ -84,14 +84,12 @@ function fixed(buf: Buffer, size: number, expected: number): Buffer {
 
 const hex = (v: bigint): string => `0x${v.toString(16)}`
 
+/** Two hexadecimal digits of each byte value, upper-case (as Windows writes GUIDs). */
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0').toUpperCase())
+
 function guid(buf: Buffer, at: number): string {
-  const h = (from: number, to: number): string => buf.toString('hex', at + from, at + to)
-  const le = (from: number, bytes: number): string => {
-    let s = ''
-    for (let i = bytes - 1; i >= 0; i--) s += buf[at + from + i]!.toString(16).padStart(2, '0')
-    return s
-  }
-  return `{${le(0, 4)}-${le(4, 2)}-${le(6, 2)}-${h(8, 10)}-${h(10, 16)}}`.toUpperCase()
+  const b = (i: number): string => HEX[buf[at + i]!]!
+  return `{${b(3)}${b(2)}${b(1)}${b(0)}-${b(5)}${b(4)}-${b(7)}${b(6)}-${b(8)}${b(9)}-${b(10)}${b(11)}${b(12)}${b(13)}${b(14)}${b(15)}}`
 }
 
 /** A FILETIME (100 ns ticks since 1601) as ISO 8601 UTC with 7 fractional digits. */
