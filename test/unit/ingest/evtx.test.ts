@@ -3,6 +3,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { readEvtxFile as readEvtx, type EvtxEntry } from '../../../src/ingest/evtx/evtx-file.js'
 import { type IngestItem } from '../../../src/ingest/index.js'
+import { binxml, chunk, evtxFile, templateDefinition } from './helpers/evtx-builder.js'
 import { events, fixture, readAll, summary } from './helpers/read.js'
 
 /**
@@ -148,5 +149,45 @@ describe('EVTX files', () => {
       }),
       { numRuns: 150 },
     )
+  })
+})
+
+describe('EVTX binary XML crafted to abuse templates', () => {
+  const entriesOf = async (file: Buffer): Promise<EvtxEntry[]> => readEvtxFile(file)
+  const record = (definition: number, values: string[] = []): Buffer => Buffer.concat([binxml.fragmentHeader(), binxml.templateInstance(definition, values), binxml.end()])
+  /** A template definition placed at `offset` whose body is built knowing where it starts (inline names point there). */
+  const templateAt = (offset: number, body: (start: number) => Buffer[]): { offset: number; bytes: Buffer } => ({ offset, bytes: templateDefinition(Buffer.concat(body(offset + 24))) })
+
+  it('renders a template with escaped substitutions (the builder is sound)', async () => {
+    const t = templateAt(20_000, (start) => {
+      const head = Buffer.concat([binxml.fragmentHeader()])
+      const open = binxml.openElement(start + head.length, 'Event')
+      return [head, open, binxml.closeStart(), binxml.text('x'), binxml.substitution(0), binxml.endElement(), binxml.end()]
+    })
+    const [entry] = await entriesOf(evtxFile([chunk([record(20_000, ['a<b&"c'])], [t])]))
+    expect(entry).toMatchObject({ kind: 'record', xml: '<Event>xa&lt;b&amp;"c</Event>' })
+  })
+
+  it('templates that multiply each other stop at 4,096 instances a record, as an error for that record alone', async () => {
+    const depth = 10
+    const blocks = Array.from({ length: depth + 1 }, (_, k) =>
+      templateAt(20_000 + 1000 * k, () => (k === depth ? [binxml.fragmentHeader(), binxml.text('x'), binxml.end()] : [binxml.fragmentHeader(), ...Array.from({ length: 10 }, () => binxml.templateInstance(20_000 + 1000 * (k + 1))), binxml.end()])),
+    )
+    const plain = templateAt(40_000, (start) => [binxml.fragmentHeader(), binxml.openElement(start + 4, 'Event'), binxml.closeStart(), binxml.endElement(), binxml.end()])
+    const entries = await entriesOf(evtxFile([chunk([record(20_000), record(40_000)], [...blocks, plain])]))
+    expect(entries[0]).toMatchObject({ kind: 'error', message: expect.stringMatching(/^event record 1 at byte \d+ cannot be read: the record instantiates more than 4096 templates$/) })
+    expect(entries[1]).toMatchObject({ kind: 'record', xml: '<Event></Event>' })
+  })
+
+  it('a template that contains an instance of itself, a substitution without a value and a name that is not XML are errors', async () => {
+    const selfish = templateAt(20_000, () => [binxml.fragmentHeader(), binxml.templateInstance(20_000), binxml.end()])
+    const missing = templateAt(30_000, () => [binxml.fragmentHeader(), binxml.substitution(3), binxml.end()])
+    const badName = templateAt(40_000, (start) => [binxml.fragmentHeader(), binxml.openElement(start + 4, 'Ev ent'), binxml.closeStart(), binxml.endElement(), binxml.end()])
+    const entries = await entriesOf(evtxFile([chunk([record(20_000), record(30_000), record(40_000)], [selfish, missing, badName])]))
+    expect(entries.map((e) => (e.kind === 'error' ? e.message.replace(/^event record \d+ at byte \d+ cannot be read: /, '') : e.xml))).toEqual([
+      'template at 20000 contains an instance of itself',
+      'substitution 3 has no value',
+      expect.stringMatching(/^an element or attribute name that is not an XML name at \d+$/),
+    ])
   })
 })
