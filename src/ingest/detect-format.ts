@@ -1,16 +1,18 @@
 import { Buffer } from 'node:buffer'
 import { constants, gunzipSync } from 'node:zlib'
 import { sniffEncoding } from './bytes/encoding.js'
+import { isEvtxFile } from './evtx/evtx-file.js'
 import type { LogFormat } from './types.js'
 
 /**
- * Names the format of an upload from its first bytes, never from its file name: `<` after an
- * optional BOM and whitespace is Windows XML, `{` (or `[`, an array of objects) is JSON. A gzip head is partially inflated
+ * Names the format of an upload from its first bytes, never from its file name: `ElfFile` is an
+ * EVTX file; `<` after an optional BOM and whitespace is Windows XML, `{` (or `[`, an array of
+ * objects) is JSON. A gzip head is partially inflated
  * first, and UTF-16 (with a BOM, or `<`/`{` next to a NUL) is decoded as the reader would.
  * Anything else is `'unknown'` (the reader still reports each bad line).
  */
 
-export type DetectedFormat = LogFormat | 'unknown'
+export type DetectedFormat = LogFormat | 'evtx' | 'unknown'
 
 /** How much of a gzip head is inflated for detection: bounded even for a pathological ratio. */
 const GZIP_PROBE_BYTES = 4096
@@ -41,6 +43,7 @@ export function detectFormat(head: Uint8Array): DetectedFormat {
       return 'unknown'
     }
   }
+  if (isEvtxFile(bytes)) return 'evtx'
   const c = firstCharacter(bytes)
   return c === '<' ? 'windows-xml' : c === '{' || c === '[' ? 'ndjson' : 'unknown'
 }

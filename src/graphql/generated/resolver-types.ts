@@ -515,7 +515,7 @@ export type LogUpload = {
   finishedAt?: Maybe<Scalars['DateTime']['output']>;
   /** The earliest event time among the events this upload stored. */
   firstEventTime?: Maybe<Scalars['DateTime']['output']>;
-  /** The format detected from content (or the override). */
+  /** The format detected from content — windows-xml, ndjson, evtx or unknown — or the override. */
   format?: Maybe<Scalars['String']['output']>;
   /** The upload's id. */
   id: Scalars['ID']['output'];
@@ -784,7 +784,8 @@ export type Mutation = {
   updateWebhook: Webhook;
   /**
    * Stores a log file and queues it for parsing and detection. `format` overrides detection from
-   * content. For large files prefer `POST /v1/uploads` with the raw (optionally gzip) body.
+   * content (an EVTX file is read as one whatever it says). For large files prefer
+   * `POST /v1/uploads` with the raw (optionally gzip) body.
    */
   uploadLogs: LogUpload;
 };

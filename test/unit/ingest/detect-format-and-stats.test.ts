@@ -27,6 +27,8 @@ describe('detectFormat (from content, never the file name)', () => {
     ['gzip of UTF-16LE', gzipSync(Buffer.from('\uFEFF{"a":1}', 'utf16le')), 'ndjson'],
     ['a broken gzip header', Buffer.from([0x1f, 0x8b, 0x00, 0x00, 0x01]), 'unknown'],
     ['CSV text', Buffer.from('time,host\n'), 'unknown'],
+    ['an EVTX file', fixture('security-4688/evtx-to-mitre-attack-rdp-hijack.evtx'), 'evtx'],
+    ['gzip of an EVTX file', gzipSync(fixture('sysmon/omerbenamram-sysmon-chunk1.evtx')), 'evtx'],
   ])('%s → %s', (_, head, expected) => {
     expect(detectFormat(head)).toBe(expected)
   })
