@@ -5,7 +5,7 @@ import { DecompressionError, gunzipBounded } from './bytes/gunzip.js'
 import { LineBytes } from './bytes/line-bytes.js'
 import { isLineSpace, LineSplitter, type LineHandler } from './bytes/line-splitter.js'
 import { peek } from './bytes/peek.js'
-import { FILE_MAGIC, isEvtxFile, readEvtxFile, type EvtxEntry } from './evtx/evtx-file.js'
+import { FILE_MAGIC, isEvtxFile, readEvtxFile } from './evtx/evtx-file.js'
 import { JsonReader } from './json/reader.js'
 import { errorItem, type IngestBatch, type IngestItem, type ReadOptions } from './types.js'
 import { WindowsXmlReader } from './xml/reader.js'
@@ -54,7 +54,12 @@ export async function* readEventBatches(input: AsyncIterable<Uint8Array>, option
   // The byte positions of the line being read: set by the splitter, read by the readers.
   const lineBytes = new LineBytes()
   const xml = new WindowsXmlReader(out, maxLineBytes, lineBytes)
-  const json = new JsonReader(out, maxLineBytes, lineBytes, options.crowdstrikeHosts)
+  // Events held as text inside other records (EVTX records, Splunk exports' `_raw`) have a reader of their own.
+  const embeddedBytes = new LineBytes()
+  const embedded = new WindowsXmlReader(out, maxLineBytes, embeddedBytes)
+  const readEmbedded = (text: string, line: number, offset: number, rawOffset: number, rawLength: number): void =>
+    readXmlText(embedded, embeddedBytes, out, text, line, offset, rawOffset, rawLength)
+  const json = new JsonReader(out, maxLineBytes, lineBytes, options.crowdstrikeHosts, readEmbedded)
 
   const handler: LineHandler = {
     line(text, lineNo, offset) {
@@ -95,10 +100,12 @@ export async function* readEventBatches(input: AsyncIterable<Uint8Array>, option
     const text = await peek(inflated, Math.max(BINARY_MAGIC_BYTES, FILE_MAGIC.length))
     if (isEvtxFile(text.head)) {
       for await (const entries of readEvtxFile(text.rest)) {
-        for (const entry of entries) readEvtxEntry(entry, xml, lineBytes, out)
+        for (const entry of entries) {
+          if (entry.kind === 'error') out.push(errorItem(entry.ordinal, entry.offset, entry.message))
+          else readEmbedded(entry.xml, entry.ordinal, entry.offset, entry.offset, entry.size)
+        }
         while (out.length >= batchSize) yield { items: out.splice(0, batchSize) }
       }
-      xml.end()
       while (out.length > 0) yield { items: out.splice(0, batchSize) }
       return
     }
@@ -130,19 +137,20 @@ export async function* readEventBatches(input: AsyncIterable<Uint8Array>, option
 }
 
 /**
- * One entry of an EVTX file: a record's XML goes through the XML reader like a line of an export,
- * its `line` the record's ordinal in the file; the events it gives point at the record's own bytes.
+ * One XML event given as text — an EVTX record rendered, a Splunk export's `_raw` — read like a
+ * line of an export (and ended, so an unclosed one is reported with it); the events it gives point
+ * at `rawOffset`/`rawLength`, the bytes of the upload that held it.
  */
-function readEvtxEntry(entry: EvtxEntry, xml: WindowsXmlReader, lineBytes: LineBytes, out: IngestItem[]): void {
-  if (entry.kind === 'error') return void out.push(errorItem(entry.ordinal, entry.offset, entry.message))
+function readXmlText(reader: WindowsXmlReader, lineBytes: LineBytes, out: IngestItem[], text: string, line: number, offset: number, rawOffset: number, rawLength: number): void {
   const first = out.length
-  lineBytes.set(entry.xml, entry.offset, entry.xml.length, 1)
-  xml.line(entry.xml, entry.ordinal, entry.offset)
+  lineBytes.set(text, rawOffset, text.length, 1)
+  reader.line(text, line, offset)
+  reader.end()
   for (let i = first; i < out.length; i++) {
     const item = out[i]!
     if (item.kind !== 'event') continue
-    item.rawOffset = entry.offset
-    item.rawLength = entry.size
+    item.rawOffset = rawOffset
+    item.rawLength = rawLength
   }
 }
 

@@ -2,6 +2,8 @@ import type { LineBytes } from '../bytes/line-bytes.js'
 import { errorItem, type ItemSink } from '../types.js'
 import { closingQuote, JsonFramer } from './framer.js'
 import { describeJsonError } from './json-error.js'
+import type { JsonObject } from './field-values.js'
+import { splunkRawEvent } from './splunk-raw.js'
 import { jsonValueItem } from './value-item.js'
 
 /**
@@ -25,6 +27,9 @@ import { jsonValueItem } from './value-item.js'
  */
 
 type Mode = 'line' | 'document' | 'resync'
+
+/** Reads one XML event given as text, its items pointing at `rawOffset`/`rawLength` (the JSON object that held it). */
+export type EmbeddedXmlReader = (text: string, line: number, offset: number, rawOffset: number, rawLength: number) => void
 
 /** An open top-level array: where it started, how it is indented, and what may come next in it. */
 interface OpenArray {
@@ -73,6 +78,8 @@ export class JsonReader {
     private readonly maxObjectChars: number,
     private readonly lineBytes: LineBytes,
     private readonly hostOf?: (aid: string) => string | undefined,
+    /** Reads the XML event of a Splunk export's `_raw` (splunk-raw.ts); its items take the object's bytes. */
+    private readonly embeddedXml?: EmbeddedXmlReader,
   ) {}
 
   /** True while lines belong to an unfinished object (or are skipped after one failed). */
@@ -106,7 +113,21 @@ export class JsonReader {
     while (from < to && isJsonSpace(text.charCodeAt(from))) from++
     while (to > from && isJsonSpace(text.charCodeAt(to - 1))) to--
     const start = this.lineBytes.at(from)
-    this.out.push(jsonValueItem(value, lineNo, offset, start, this.lineBytes.at(to) - start, this.hostOf))
+    this.emitValue(value, lineNo, offset, start, this.lineBytes.at(to) - start)
+  }
+
+  /** One parsed value's item — the event of a Splunk export's `_raw` when it is one. */
+  private emitValue(value: unknown, line: number, offset: number, rawOffset: number, rawLength: number): void {
+    const raw = typeof value === 'object' && value !== null && !Array.isArray(value) ? splunkRawEvent(value as JsonObject) : null
+    if (raw?.kind === 'xml' && this.embeddedXml !== undefined) return this.embeddedXml(raw.text, line, offset, rawOffset, rawLength)
+    if (raw?.kind === 'json') {
+      try {
+        value = JSON.parse(raw.text)
+      } catch (err) {
+        return void this.out.push(errorItem(line, offset, `Splunk export: the event's _raw is not JSON: ${describeJsonError(raw.text, err, 1, 0).replace(/^invalid JSON: /, '')}`))
+      }
+    }
+    this.out.push(jsonValueItem(value, line, offset, rawOffset, rawLength, this.hostOf))
   }
 
   /** Content that is not JSON arrives (an XML line in `auto`): an open object was cut off. */
@@ -284,7 +305,7 @@ export class JsonReader {
     if (this.array !== null && (typeof value !== 'object' || value === null || Array.isArray(value))) {
       return void this.out.push(errorItem(line, offset, `JSON error at line ${line}, column ${column + 1}: array element is not an object: ${preview(object)}`))
     }
-    this.out.push(jsonValueItem(value, line, offset, rawOffset, rawLength, this.hostOf))
+    this.emitValue(value, line, offset, rawOffset, rawLength)
   }
 
   /** The open object ended inside a string: it cannot be valid; JSON.parse says where. */
