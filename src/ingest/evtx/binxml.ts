@@ -5,7 +5,10 @@ import { renderValue, VALUE_TYPE } from './values.js'
  * Binary XML (MS-EVEN6 §3.1.4.7) of one EVTX chunk, rendered back to the event's XML text — the
  * same text Windows shows (`wevtutil qe … /f:xml`), which the XML reader then parses like any
  * other export. Names, and template definitions with their substitutions, are shared by the
- * records of a chunk through chunk-relative offsets; both are cached per chunk.
+ * records of a chunk through chunk-relative offsets; both are cached per chunk. A fragment is
+ * first compiled into its markup as literal text with holes for its substitutions (and for
+ * attributes an optional value may leave out), then run with the values: a template definition
+ * is compiled once per chunk, so each record that uses it costs only its values.
  *
  * Every read is bounds-checked against the chunk: bytes that break the format raise an
  * EvtxFormatError for their record alone. Templates and nested BinXML values may not nest deeper
@@ -50,8 +53,6 @@ interface Substitution {
 /** What a fragment is rendered within: the substitutions of its template instance, if any. */
 interface Scope {
   readonly substitutions: readonly Substitution[] | null
-  /** Elements of template definitions carry a dependency identifier that other elements do not. */
-  readonly inTemplate: boolean
   readonly depth: number
   /** Template definitions being rendered (a definition may not contain an instance of itself). */
   readonly templates: readonly number[]
@@ -71,30 +72,41 @@ const escapeAttribute = (s: string): string => (NEEDS_ESCAPING.test(s) ? s.repla
 const isAttributeValue = (type: number): boolean =>
   type === TOKEN.VALUE || type === TOKEN.NORMAL_SUBSTITUTION || type === TOKEN.OPTIONAL_SUBSTITUTION || type === TOKEN.CHAR_REF || type === TOKEN.ENTITY_REF
 
-/** A compiled template definition's steps (ChunkRenderer.compile). */
+/** A compiled fragment's steps. */
 type Part = { readonly kind: 'text'; readonly text: string; readonly raw: boolean } | { readonly kind: 'substitution'; readonly index: number; readonly optional: boolean }
 type Op =
   | { readonly kind: 'text'; readonly text: string }
   | { readonly kind: 'substitution'; readonly index: number; readonly optional: boolean }
   | { readonly kind: 'attribute'; readonly name: string; readonly parts: readonly Part[] }
+  /** A template instance token at `at`, its values before `end`. */
+  | { readonly kind: 'instance'; readonly at: number; readonly end: number }
+
+/** Where a template instance's definition and values are. */
+interface InstanceLayout {
+  readonly definition: number
+  readonly body: number
+  readonly bodyEnd: number
+  readonly substitutions: Substitution[]
+  /** Where the instance (its values) ends. */
+  readonly end: number
+}
 
 export class ChunkRenderer {
   private readonly names = new Map<number, string>()
-  /** Compiled template definitions by chunk offset (null: walked at each use). */
-  private readonly programs = new Map<number, Op[] | null>()
-
-  constructor(private readonly chunk: Buffer) {}
-
+  /** Compiled template definitions by chunk offset. */
+  private readonly programs = new Map<number, Op[]>()
   /** What the record being rendered may still produce. */
   private charsLeft = 0
   private instancesLeft = 0
+
+  constructor(private readonly chunk: Buffer) {}
 
   /** The XML text of the BinXML in `chunk[start, end)` (one record's event). */
   render(start: number, end: number): string {
     const out: string[] = []
     this.charsLeft = MAX_RECORD_CHARS
     this.instancesLeft = MAX_TEMPLATE_INSTANCES
-    this.fragment(start, end, { substitutions: null, inTemplate: false, depth: 0, templates: [] }, out)
+    this.run(this.compile(start, end, false), { substitutions: null, depth: 0, templates: [] }, out)
     return out.join('')
   }
 
@@ -104,192 +116,12 @@ export class ChunkRenderer {
     out.push(text)
   }
 
-  /** Renders tokens from `start` until the end of the stream (or `end`); returns where it stopped. */
-  private fragment(start: number, end: number, scope: Scope, out: string[]): number {
-    const open: string[] = []
-    let p = start
-    while (p < end) {
-      const token = this.u8(p, end)
-      const type = token & 0x0f
-      switch (type) {
-        case TOKEN.END_OF_STREAM:
-          return p + 1
-        case TOKEN.FRAGMENT_HEADER:
-          p += 4
-          break
-        case TOKEN.OPEN_START_ELEMENT: {
-          p += 1
-          if (scope.inTemplate) p += 2
-          p += 4 // data size: the element is read token by token instead
-          const name = this.nameAt(p, end)
-          p = name.next
-          if ((token & MORE) !== 0) p += 4 // attribute list size
-          this.emit(out, `<${name.text}`)
-          open.push(name.text)
-          p = this.attributes(p, end, scope, out)
-          break
-        }
-        case TOKEN.CLOSE_START_ELEMENT:
-          this.emit(out, '>')
-          p += 1
-          break
-        case TOKEN.CLOSE_EMPTY_ELEMENT:
-          if (open.pop() === undefined) throw new EvtxFormatError(`an element closed at ${p} that was never opened`)
-          this.emit(out, '/>')
-          p += 1
-          break
-        case TOKEN.END_ELEMENT: {
-          const name = open.pop()
-          if (name === undefined) throw new EvtxFormatError(`an element ended at ${p} that was never opened`)
-          this.emit(out, `</${name}>`)
-          p += 1
-          break
-        }
-        case TOKEN.VALUE:
-        case TOKEN.CDATA:
-        case TOKEN.CHAR_REF:
-        case TOKEN.ENTITY_REF:
-        case TOKEN.NORMAL_SUBSTITUTION:
-        case TOKEN.OPTIONAL_SUBSTITUTION: {
-          const value = this.value(p, end, scope)
-          if (value.binxml !== null) this.nested(value.binxml, scope, out)
-          else this.emit(out, value.raw ? value.text : escapeText(value.text))
-          p = value.next
-          break
-        }
-        case TOKEN.PI_TARGET:
-          p = this.nameAt(p + 1, end).next
-          break
-        case TOKEN.PI_DATA:
-          p = p + 3 + 2 * this.u16(p + 1, end)
-          break
-        case TOKEN.TEMPLATE_INSTANCE:
-          p = this.templateInstance(p, end, scope, out)
-          break
-        default:
-          throw new EvtxFormatError(`unknown BinXML token 0x${token.toString(16)} at ${p}`)
-      }
-    }
-    return p
-  }
-
-  /** The attributes after an element's name: each ` name="value"`, an optional one left out when its value is null. */
-  private attributes(start: number, end: number, scope: Scope, out: string[]): number {
-    let p = start
-    while (p < end && (this.u8(p, end) & 0x0f) === TOKEN.ATTRIBUTE) {
-      const name = this.nameAt(p + 1, end)
-      p = name.next
-      let text = ''
-      let present = false
-      while (p < end && isAttributeValue(this.u8(p, end) & 0x0f)) {
-        const value = this.value(p, end, scope)
-        if (!value.omitted) present = true
-        text += value.binxml !== null ? this.renderNested(value.binxml, scope) : value.raw ? value.text : escapeAttribute(value.text)
-        if (text.length > this.charsLeft) throw new EvtxFormatError(`the record renders to more than ${MAX_RECORD_CHARS} characters`)
-        p = value.next
-      }
-      if (present) this.emit(out, ` ${name.text}="${text}"`)
-    }
-    return p
-  }
-
-  /** One value token at `p`: literal text, a character or entity reference, or a substitution. */
-  private value(p: number, end: number, scope: Scope): { text: string; raw: boolean; omitted: boolean; binxml: Substitution | null; next: number } {
-    const type = this.u8(p, end) & 0x0f
-    switch (type) {
-      case TOKEN.VALUE: {
-        const valueType = this.u8(p + 1, end)
-        if (valueType !== VALUE_TYPE.STRING) throw new EvtxFormatError(`a value token of type 0x${valueType.toString(16)} at ${p}`)
-        const chars = this.u16(p + 2, end)
-        const next = p + 4 + 2 * chars
-        this.need(next, end)
-        return { text: this.chunk.toString('utf16le', p + 4, next), raw: false, omitted: false, binxml: null, next }
-      }
-      case TOKEN.CDATA: {
-        const chars = this.u16(p + 1, end)
-        const next = p + 3 + 2 * chars
-        this.need(next, end)
-        return { text: this.chunk.toString('utf16le', p + 3, next), raw: false, omitted: false, binxml: null, next }
-      }
-      case TOKEN.CHAR_REF:
-        return { text: `&#${this.u16(p + 1, end)};`, raw: true, omitted: false, binxml: null, next: p + 3 }
-      case TOKEN.ENTITY_REF: {
-        const name = this.nameAt(p + 1, end)
-        return { text: `&${name.text};`, raw: true, omitted: false, binxml: null, next: name.next }
-      }
-      default: {
-        // A substitution: index u16, value type u8.
-        const index = this.u16(p + 1, end)
-        const next = p + 4
-        const substitution = scope.substitutions?.[index]
-        if (substitution === undefined) throw new EvtxFormatError(`substitution ${index} at ${p} has no value`)
-        const optional = type === TOKEN.OPTIONAL_SUBSTITUTION
-        if (substitution.type === VALUE_TYPE.NULL || (optional && substitution.size === 0)) return { text: '', raw: false, omitted: optional, binxml: null, next }
-        if (substitution.type === VALUE_TYPE.BINXML) return { text: '', raw: false, omitted: false, binxml: substitution, next }
-        return { text: renderValue(this.chunk, substitution.type, substitution.start, substitution.size), raw: false, omitted: false, binxml: null, next }
-      }
-    }
-  }
-
-  /** A substitution value that is itself BinXML (e.g. an event's UserData): its elements carry no dependency identifier. */
-  private nested(value: Substitution, scope: Scope, out: string[]): void {
-    if (scope.depth >= MAX_DEPTH) throw new EvtxFormatError(`BinXML nested deeper than ${MAX_DEPTH} levels`)
-    this.fragment(value.start, value.start + value.size, { substitutions: null, inTemplate: false, depth: scope.depth + 1, templates: scope.templates }, out)
-  }
-
-  private renderNested(value: Substitution, scope: Scope): string {
-    const out: string[] = []
-    this.nested(value, scope, out)
-    return out.join('')
-  }
-
   /**
-   * A template instance: the definition (inline the first time a chunk uses it, else at an
-   * earlier offset), then the values it is instantiated with — a count, a (size, type) descriptor
-   * each, and the values back to back. Returns where the instance ends.
+   * The tokens of `chunk[start, end)`, up to the end of the stream, as a program. Elements of a
+   * template definition (`inTemplate`) carry a dependency identifier that other elements do not.
+   * Malformed bytes raise EvtxFormatError.
    */
-  private templateInstance(p: number, end: number, scope: Scope, out: string[]): number {
-    if (scope.depth >= MAX_DEPTH) throw new EvtxFormatError(`templates nested deeper than ${MAX_DEPTH} levels`)
-    if (--this.instancesLeft < 0) throw new EvtxFormatError(`the record instantiates more than ${MAX_TEMPLATE_INSTANCES} templates`)
-    const definition = this.u32(p + 6, end)
-    let q = p + 10
-    if (scope.templates.includes(definition)) throw new EvtxFormatError(`template at ${definition} contains an instance of itself`)
-    const dataSize = this.u32(definition + 20, this.chunk.length)
-    const body = definition + 24
-    this.need(body + dataSize, this.chunk.length)
-    // An inline definition is skipped over: its body is rendered from `body` below.
-    if (definition === q) q = body + dataSize
-    const count = this.u32(q, end)
-    q += 4
-    this.need(q + 4 * count, end)
-    const substitutions: Substitution[] = []
-    let at = q + 4 * count
-    for (let i = 0; i < count; i++) {
-      const size = this.u16(q + 4 * i, end)
-      const type = this.u8(q + 4 * i + 2, end)
-      substitutions.push({ type, start: at, size })
-      at += size
-    }
-    this.need(at, end)
-    const inner: Scope = { substitutions, inTemplate: true, depth: scope.depth + 1, templates: [...scope.templates, definition] }
-    let program = this.programs.get(definition)
-    if (program === undefined) {
-      program = this.compile(body, body + dataSize)
-      this.programs.set(definition, program)
-    }
-    if (program !== null) this.run(program, inner, out)
-    else this.fragment(body, body + dataSize, inner, out)
-    return at
-  }
-
-  /**
-   * A template definition as a program: its markup as literal text, with holes for its
-   * substitutions (and for attributes whose optional value may leave them out). Every record of
-   * a chunk that uses the template then costs only its values, not a walk over the template's
-   * tokens. Null for a definition holding what only the token walk renders (a template instance
-   * inside it): that one is walked for each use. Malformed bytes raise EvtxFormatError, as the walk would.
-   */
-  private compile(start: number, end: number): Op[] | null {
+  private compile(start: number, end: number, inTemplate: boolean): Op[] {
     const ops: Op[] = []
     const open: string[] = []
     const text = (t: string): void => {
@@ -308,10 +140,11 @@ export class ChunkRenderer {
           p += 4
           break
         case TOKEN.OPEN_START_ELEMENT: {
-          p += 7
+          // Token, [dependency id], data size (the element is read token by token instead), name.
+          p += inTemplate ? 7 : 5
           const name = this.nameAt(p, end)
           p = name.next
-          if ((token & MORE) !== 0) p += 4
+          if ((token & MORE) !== 0) p += 4 // attribute list size
           text(`<${name.text}`)
           open.push(name.text)
           while (p < end && (this.u8(p, end) & 0x0f) === TOKEN.ATTRIBUTE) {
@@ -361,8 +194,12 @@ export class ChunkRenderer {
         case TOKEN.PI_DATA:
           p = p + 3 + 2 * this.u16(p + 1, end)
           break
-        case TOKEN.TEMPLATE_INSTANCE:
-          return null
+        case TOKEN.TEMPLATE_INSTANCE: {
+          const next = this.instanceLayout(p, end).end
+          ops.push({ kind: 'instance', at: p, end })
+          p = next
+          break
+        }
         default:
           throw new EvtxFormatError(`unknown BinXML token 0x${token.toString(16)} at ${p}`)
       }
@@ -370,20 +207,39 @@ export class ChunkRenderer {
     return ops
   }
 
-  /** A value token of a template definition: literal text, or the hole of a substitution. */
+  /** One value token at `p`: literal text (`raw`: already markup, a character or entity reference), or a substitution's hole. */
   private part(p: number, end: number): { part: Part; next: number } {
     const type = this.u8(p, end) & 0x0f
-    if (type === TOKEN.NORMAL_SUBSTITUTION || type === TOKEN.OPTIONAL_SUBSTITUTION) {
-      return { part: { kind: 'substitution', index: this.u16(p + 1, end), optional: type === TOKEN.OPTIONAL_SUBSTITUTION }, next: p + 4 }
+    switch (type) {
+      case TOKEN.VALUE: {
+        const valueType = this.u8(p + 1, end)
+        if (valueType !== VALUE_TYPE.STRING) throw new EvtxFormatError(`a value token of type 0x${valueType.toString(16)} at ${p}`)
+        const next = p + 4 + 2 * this.u16(p + 2, end)
+        this.need(next, end)
+        return { part: { kind: 'text', text: this.chunk.toString('utf16le', p + 4, next), raw: false }, next }
+      }
+      case TOKEN.CDATA: {
+        const next = p + 3 + 2 * this.u16(p + 1, end)
+        this.need(next, end)
+        return { part: { kind: 'text', text: this.chunk.toString('utf16le', p + 3, next), raw: false }, next }
+      }
+      case TOKEN.CHAR_REF:
+        return { part: { kind: 'text', text: `&#${this.u16(p + 1, end)};`, raw: true }, next: p + 3 }
+      case TOKEN.ENTITY_REF: {
+        const name = this.nameAt(p + 1, end)
+        return { part: { kind: 'text', text: `&${name.text};`, raw: true }, next: name.next }
+      }
+      default:
+        // A substitution: index u16, value type u8 (the instance's own type is the one used).
+        return { part: { kind: 'substitution', index: this.u16(p + 1, end), optional: type === TOKEN.OPTIONAL_SUBSTITUTION }, next: p + 4 }
     }
-    const value = this.value(p, end, { substitutions: null, inTemplate: true, depth: 0, templates: [] })
-    return { part: { kind: 'text', text: value.text, raw: value.raw }, next: value.next }
   }
 
-  /** Renders a compiled template with the values of one instance. */
+  /** Renders a program with the substitutions of `scope`; an optional value that is null leaves its attribute out. */
   private run(program: readonly Op[], scope: Scope, out: string[]): void {
     for (const op of program) {
       if (op.kind === 'text') this.emit(out, op.text)
+      else if (op.kind === 'instance') this.templateInstance(op.at, op.end, scope, out)
       else if (op.kind === 'substitution') {
         const value = this.substitute(op, scope)
         if (value === null) continue
@@ -417,6 +273,59 @@ export class ChunkRenderer {
     if (substitution.type === VALUE_TYPE.NULL || (hole.optional && substitution.size === 0)) return null
     if (substitution.type === VALUE_TYPE.BINXML) return substitution
     return renderValue(this.chunk, substitution.type, substitution.start, substitution.size)
+  }
+
+  /** A substitution value that is itself BinXML (e.g. an event's UserData): its elements carry no dependency identifier. */
+  private nested(value: Substitution, scope: Scope, out: string[]): void {
+    if (scope.depth >= MAX_DEPTH) throw new EvtxFormatError(`BinXML nested deeper than ${MAX_DEPTH} levels`)
+    const end = value.start + value.size
+    this.run(this.compile(value.start, end, false), { substitutions: null, depth: scope.depth + 1, templates: scope.templates }, out)
+  }
+
+  private renderNested(value: Substitution, scope: Scope): string {
+    const out: string[] = []
+    this.nested(value, scope, out)
+    return out.join('')
+  }
+
+  /**
+   * A template instance: the definition (inline the first time a chunk uses it, else at an
+   * earlier offset), then the values it is instantiated with — a count, a (size, type) descriptor
+   * each, and the values back to back.
+   */
+  private instanceLayout(p: number, end: number): InstanceLayout {
+    const definition = this.u32(p + 6, end)
+    let q = p + 10
+    const dataSize = this.u32(definition + 20, this.chunk.length)
+    const body = definition + 24
+    this.need(body + dataSize, this.chunk.length)
+    // An inline definition is skipped over: its body is compiled from `body`.
+    if (definition === q) q = body + dataSize
+    const count = this.u32(q, end)
+    q += 4
+    this.need(q + 4 * count, end)
+    const substitutions: Substitution[] = []
+    let at = q + 4 * count
+    for (let i = 0; i < count; i++) {
+      const size = this.u16(q + 4 * i, end)
+      substitutions.push({ type: this.u8(q + 4 * i + 2, end), start: at, size })
+      at += size
+    }
+    this.need(at, end)
+    return { definition, body, bodyEnd: body + dataSize, substitutions, end: at }
+  }
+
+  private templateInstance(p: number, end: number, scope: Scope, out: string[]): void {
+    if (scope.depth >= MAX_DEPTH) throw new EvtxFormatError(`templates nested deeper than ${MAX_DEPTH} levels`)
+    if (--this.instancesLeft < 0) throw new EvtxFormatError(`the record instantiates more than ${MAX_TEMPLATE_INSTANCES} templates`)
+    const layout = this.instanceLayout(p, end)
+    if (scope.templates.includes(layout.definition)) throw new EvtxFormatError(`template at ${layout.definition} contains an instance of itself`)
+    let program = this.programs.get(layout.definition)
+    if (program === undefined) {
+      program = this.compile(layout.body, layout.bodyEnd, true)
+      this.programs.set(layout.definition, program)
+    }
+    this.run(program, { substitutions: layout.substitutions, depth: scope.depth + 1, templates: [...scope.templates, layout.definition] }, out)
   }
 
   /** The name whose structure is at chunk offset `u32(p)`; `next` skips it when it is inline at `p + 4`. */
