@@ -43,8 +43,25 @@ const firstNonSpace = (t: string): number => {
 const LT = 0x3c
 const BRACE = 0x7b
 const BRACKET = 0x5b
-/** A line that starts JSON: an object, or an array of objects. */
-const startsJson = (c: number): boolean => c === BRACE || c === BRACKET
+/** What follows a `[` that opens an array of objects (or an empty or pretty-printed one): `{`, `[`, `]`, `,` or nothing. */
+const ARRAY_OF_OBJECTS = /^\s*(?:$|[{[\],])/
+/**
+ * A line that starts JSON: an object, or an array — of objects, or a whole JSON array on the line
+ * (`[1, 2]`, whose elements are then reported) — so a text line such as `[INFO] …` or
+ * `[2026-03-16 14:05:09] …` is one unrecognized line, not a broken array.
+ */
+function startsJson(text: string, c: number): boolean {
+  if (c === BRACE) return true
+  if (c !== BRACKET) return false
+  const at = text.indexOf('[')
+  if (ARRAY_OF_OBJECTS.test(text.slice(at + 1, at + 65))) return true
+  try {
+    JSON.parse(text)
+    return true
+  } catch {
+    return false
+  }
+}
 
 export async function* readEventBatches(input: AsyncIterable<Uint8Array>, options: ReadOptions = {}): AsyncGenerator<IngestBatch> {
   const format = options.format ?? 'auto'
@@ -65,7 +82,7 @@ export async function* readEventBatches(input: AsyncIterable<Uint8Array>, option
     line(text, lineNo, offset) {
       const c = firstNonSpace(text)
       if (xml.busy) {
-        if (!(xml.resyncing && format === 'auto' && startsJson(c))) return xml.line(text, lineNo, offset)
+        if (!(xml.resyncing && format === 'auto' && startsJson(text, c))) return xml.line(text, lineNo, offset)
         xml.stopResync()
       }
       if (json.busy) {
@@ -75,7 +92,7 @@ export async function* readEventBatches(input: AsyncIterable<Uint8Array>, option
       }
       if (c < 0) return
       if (format === 'windows-xml' || (format === 'auto' && c === LT)) return xml.line(text, lineNo, offset)
-      if (format === 'ndjson' || (format === 'auto' && startsJson(c))) return json.line(text, lineNo, offset)
+      if (format === 'ndjson' || (format === 'auto' && startsJson(text, c))) return json.line(text, lineNo, offset)
       const shown = JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text)
       out.push(errorItem(lineNo, offset, `unrecognized line: expected a Windows XML event ('<') or a JSON object or array ('{', '['), found ${shown}`))
     },

@@ -109,6 +109,14 @@ describe('JSON arrays of events', () => {
     ])
   })
 
+  it('a text line that starts with [ but is no JSON array is one unrecognized line, not a broken array', async () => {
+    expect(summary(await readAll(`[INFO] service started\n[2026-03-16 14:05:09] ok\n${JSON.stringify([fdr(1)])}\n`))).toEqual([
+      `1 error unrecognized line: expected a Windows XML event ('<') or a JSON object or array ('{', '['), found "[INFO] service started"`,
+      `2 error unrecognized line: expected a Windows XML event ('<') or a JSON object or array ('{', '['), found "[2026-03-16 14:05:09] ok"`,
+      '3 event crowdstrike',
+    ])
+  })
+
   it('reads empty arrays as nothing', async () => {
     expect(await readAll('[]\n[ ]\n[\n\n]\n  []  \n')).toEqual([])
   })
