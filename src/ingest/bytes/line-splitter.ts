@@ -55,9 +55,9 @@ export class LineSplitter {
   private lineStart = 0
   /** Bytes per code unit: 1 for UTF-8, 2 for UTF-16LE. */
   private readonly unit: 1 | 2
-  /** Whether part of the current line was handed on already (a long line, cut between events), and which kind. */
-  private lineCut: 'xml' | 'json' | null = null
-  /** How the current over-long line is cut: decided by its first character. */
+  /** Whether part of the current line was handed on already (a long line, cut between events). */
+  private lineCut = false
+  /** How the current over-long line is cut: decided by its first character, before its first piece. */
   private cutKind: 'xml' | 'json' | null = null
   /** For a JSON line: the depth its pieces end at (1 when it starts with `[`), and where its last piece ended. */
   private jsonBase = 0
@@ -158,7 +158,7 @@ export class LineSplitter {
   private next(nl: number): number {
     const pos = nl + this.unit
     this.lineStart = this.consumed + pos
-    this.lineCut = null
+    this.lineCut = false
     return pos
   }
 
@@ -229,8 +229,7 @@ export class LineSplitter {
    * maxLineBytes without an event end; its pieces so far were handed on.
    */
   private cutEvents(buf: Buffer, start: number, end: number, keepTail: boolean): number {
-    // What the line is was decided by its first character, before its first piece.
-    if (this.lineCut === null) {
+    if (!this.lineCut) {
       const first = this.firstCharacter(buf, start, end)
       this.cutKind = first === LT && this.cutXmlEvents ? 'xml' : first === BRACKET || first === BRACE ? 'json' : null
       // A JSON line is cut where its depth comes back to this: after an element of its top-level array, or after a top-level object.
@@ -243,7 +242,7 @@ export class LineSplitter {
       const limit = Math.min(end, start + this.maxLineBytes)
       const cut = kind === 'xml' ? this.lastEventEnd(buf, start, limit) : this.lastJsonEnd(buf, start, limit, base)
       if (cut < 0) return keepTail && end - start <= this.maxLineBytes ? start : -1
-      this.emitPiece(buf, start, cut, kind)
+      this.emitPiece(buf, start, cut)
       start = cut
     }
     return start
@@ -266,7 +265,7 @@ export class LineSplitter {
    */
   private lastJsonEnd(buf: Buffer, start: number, limit: number, base: number): number {
     const u = this.unit
-    let depth = this.lineCut === 'json' ? this.jsonDepth : 0
+    let depth = this.lineCut ? this.jsonDepth : 0
     let inString = false
     let cut = -1
     let cutDepth = 0
@@ -306,10 +305,10 @@ export class LineSplitter {
   }
 
   /** A piece of the current line: the line's number, the offset where the piece starts. */
-  private emitPiece(buf: Buffer, start: number, end: number, kind: 'xml' | 'json'): void {
+  private emitPiece(buf: Buffer, start: number, end: number): void {
     const offset = this.lineStart
     this.lineStart += end - start
-    this.lineCut = kind
+    this.lineCut = true
     if (this.unit === 2) this.emitUtf16(buf, start, end, this.lineNo, offset)
     else this.emitUtf8(buf, start, end, this.lineNo, offset, false)
   }
@@ -324,8 +323,8 @@ export class LineSplitter {
   }
 
   private tooLongMessage(): string {
-    if (this.lineCut === 'xml') return `no XML event ends in the next ${this.maxLineBytes} bytes of the line (its events before were read); the rest of the line skipped`
-    if (this.lineCut === 'json') return `no JSON object ends in the next ${this.maxLineBytes} bytes of the line (its objects before were read); the rest of the line skipped`
+    if (this.lineCut && this.cutKind === 'xml') return `no XML event ends in the next ${this.maxLineBytes} bytes of the line (its events before were read); the rest of the line skipped`
+    if (this.lineCut && this.cutKind === 'json') return `no JSON object ends in the next ${this.maxLineBytes} bytes of the line (its objects before were read); the rest of the line skipped`
     return `line longer than ${this.maxLineBytes} bytes; skipped`
   }
 }
