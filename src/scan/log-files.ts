@@ -19,21 +19,21 @@ export class LogPathError extends Error {
 
 const hidden = (relativePath: string): boolean => relativePath.split(sep).some((part) => part.startsWith('.'))
 
+/** The log files `path` names; LogPathError when it, or a file below it, cannot be found, or a folder holds none. */
 export async function expandLogPath(path: string): Promise<string[]> {
-  let info
   try {
-    info = await stat(path)
+    // A path that stat finds exists (what the scan and upload checked before reading).
+    if (!(await stat(path)).isDirectory()) return [path]
+    const files = (await readdir(path, { recursive: true, withFileTypes: true }))
+      .filter((e) => e.isFile())
+      .map((e) => join(e.parentPath, e.name))
+      .filter((f) => !hidden(f.slice(path.length)))
+      .sort()
+    if (files.length > 0) return files
   } catch {
     throw new LogPathError(path, 'unreadable')
   }
-  if (!info.isDirectory()) return [path]
-  const files = (await readdir(path, { recursive: true, withFileTypes: true }))
-    .filter((e) => e.isFile())
-    .map((e) => join(e.parentPath, e.name))
-    .filter((f) => !hidden(f.slice(path.length)))
-    .sort()
-  if (files.length === 0) throw new LogPathError(path, 'empty folder')
-  return files
+  throw new LogPathError(path, 'empty folder')
 }
 
 /** Whether a folder holds rule YAML (*.yml, *.yaml) anywhere below it: it is then a rule folder, else a log folder. */

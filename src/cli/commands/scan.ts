@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs'
-import { access, stat } from 'node:fs/promises'
+import { stat } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { compileLoadedRules, scanLogs, type ScanInput } from '../../scan/offline-scan.js'
 import { BUNDLED_RULES_DIR } from '../../rules/bundled.js'
@@ -47,7 +47,6 @@ export async function run(args: string[]): Promise<number> {
     let files: string[]
     try {
       files = await expandLogPath(file)
-      for (const f of files) await access(f)
     } catch (err) {
       throw new CliError(`scan: ${err instanceof LogPathError && err.reason === 'empty folder' ? err.message : `cannot read log file ${file}`}`)
     }

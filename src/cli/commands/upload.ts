@@ -1,4 +1,3 @@
-import { access } from 'node:fs/promises'
 import { basename } from 'node:path'
 import { expandLogPath, LogPathError } from '../../scan/log-files.js'
 import { CliError } from '../cli-error.js'
@@ -21,9 +20,7 @@ export async function run(args: string[]): Promise<number> {
   const files: string[] = []
   for (const path of opts.files) {
     try {
-      const found = await expandLogPath(path)
-      for (const f of found) await access(f)
-      files.push(...found)
+      files.push(...(await expandLogPath(path)))
     } catch (err) {
       throw new CliError(`upload: ${err instanceof LogPathError && err.reason === 'empty folder' ? err.message : `cannot read ${path}`}`)
     }
