@@ -6,7 +6,7 @@
 export { readEventBatches } from './read-event-batches.js'
 /** The text of an event's raw bytes (its item's rawOffset/rawLength), in the upload's encoding. */
 export { rawEventText } from './raw-event-text.js'
-export { chunkStartOf, evtxChunkRange, isEvtxRecord, renderEvtxRecord } from './evtx/evtx-file.js'
+export { chunkStartOf, evtxChunkRange, isEvtxRecord, renderEvtxRecords } from './evtx/evtx-file.js'
 export { detectFormat, isGzip, type DetectedFormat } from './detect-format.js'
 export { foldIngestItems, newIngestStats, MAX_KEPT_ERRORS, MAX_SKIPPED_KINDS, type IngestStats } from './stats.js'
 export { LOG_FORMATS, type EventSource, type IngestBatch, type IngestItem, type LogFormat, type ReadOptions } from './types.js'

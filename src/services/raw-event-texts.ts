@@ -1,5 +1,5 @@
 import type pg from 'pg'
-import { chunkStartOf, evtxChunkRange, isEvtxRecord, rawEventText, renderEvtxRecord } from '../ingest/index.js'
+import { chunkStartOf, evtxChunkRange, isEvtxRecord, rawEventText, renderEvtxRecords } from '../ingest/index.js'
 import { readUploadRanges } from '../store/upload-ranges.js'
 
 /**
@@ -35,23 +35,23 @@ export async function rawEventTexts(pool: pg.Pool, events: readonly RawEventRef[
       if (isEvtxRecord(b)) records.push(w)
       else out.set(w.id, rawEventText(b))
     })
-    if (records.length > 0) await renderEvtxRecords(pool, uploadId, records, out)
+    if (records.length > 0) await evtxRecordTexts(pool, uploadId, records, out)
   }
   return out
 }
 
 /**
  * Events read from an EVTX file: their bytes are a binary record whose names and templates live
- * in its 64 KiB chunk, so each distinct chunk is read once more and the records rendered as the
- * XML Windows shows for them (the text the reader parsed).
+ * in its 64 KiB chunk, so each distinct chunk is read once more and its records rendered together
+ * as the XML Windows shows for them (the text the reader parsed).
  */
-async function renderEvtxRecords(pool: pg.Pool, uploadId: string, records: { id: string; offset: number }[], out: Map<string, string | null>): Promise<void> {
+async function evtxRecordTexts(pool: pg.Pool, uploadId: string, records: { id: string; offset: number }[], out: Map<string, string | null>): Promise<void> {
   const starts = [...new Set(records.map((r) => chunkStartOf(r.offset)))].sort((a, b) => a - b)
   const chunks = await readUploadRanges(pool, uploadId, starts.map(evtxChunkRange))
-  const chunkAt = new Map(starts.map((s, i) => [s, chunks[i] ?? null]))
-  for (const r of records) {
-    const start = chunkStartOf(r.offset)
-    const chunk = chunkAt.get(start)
-    out.set(r.id, chunk ? renderEvtxRecord(chunk, r.offset - start) : null)
-  }
+  starts.forEach((start, i) => {
+    const chunk = chunks[i]
+    const inChunk = records.filter((r) => chunkStartOf(r.offset) === start)
+    const texts = chunk ? renderEvtxRecords(chunk, inChunk.map((r) => r.offset - start)) : []
+    inChunk.forEach((r, j) => out.set(r.id, texts[j] ?? null))
+  })
 }

@@ -120,9 +120,7 @@ function chunkEntries(chunk: Buffer, offset: number, before: number, inUse: bool
   for (let p = FIRST_RECORD; p + RECORD_HEADER_BYTES + 4 <= freeSpace; ) {
     const at = offset + p
     const size = chunk.readUInt32LE(p + 4)
-    // The copy of the size after the record is not checked: records whose copy was lost still render.
-    const problem =
-      chunk.readUInt32LE(p) !== RECORD_SIGNATURE ? `no event record at byte ${at}` : size < RECORD_HEADER_BYTES + 4 || p + size > freeSpace ? `event record at byte ${at} has an impossible size (${size})` : null
+    const problem = recordHeaderProblem(chunk, p, freeSpace, at)
     if (problem !== null) {
       // Damaged bytes: go on at the next record signature of the chunk, if there is one.
       const next = chunk.indexOf(RECORD_SIGNATURE_BYTES, p + 1)
@@ -144,23 +142,38 @@ function chunkEntries(chunk: Buffer, offset: number, before: number, inUse: bool
   return entries
 }
 
-/** Whether an event's raw bytes are an EVTX record (which needs its chunk to be shown as text: evtxRecordRange, renderEvtxRecord). */
+/**
+ * What is wrong with the header of the record at `p` (`at` in the file), whose bytes must end by
+ * `limit`; null when it is sound. The copy of the size after the record is not checked: records
+ * whose copy was lost still render.
+ */
+function recordHeaderProblem(chunk: Buffer, p: number, limit: number, at: number): string | null {
+  if (chunk.readUInt32LE(p) !== RECORD_SIGNATURE) return `no event record at byte ${at}`
+  const size = chunk.readUInt32LE(p + 4)
+  return size < RECORD_HEADER_BYTES + 4 || p + size > limit ? `event record at byte ${at} has an impossible size (${size})` : null
+}
+
+/** Whether an event's raw bytes are an EVTX record (which needs its chunk to be shown as text: evtxChunkRange, renderEvtxRecords). */
 export const isEvtxRecord = (bytes: Uint8Array): boolean => bytes.length >= RECORD_HEADER_BYTES && RECORD_SIGNATURE_BYTES.equals(bytes.subarray(0, 4))
 
 /** The byte range of the chunk that holds the record at file offset `offset`. */
 export const evtxChunkRange = (offset: number): { offset: number; length: number } => ({ offset: chunkStartOf(offset), length: CHUNK_BYTES })
 
-/** The XML of the record at `offsetInChunk` of `chunk` (a whole chunk of an EVTX file), for showing an event's raw text. */
-export function renderEvtxRecord(chunk: Buffer, offsetInChunk: number): string | null {
-  if (chunk.length < CHUNK_BYTES || !chunk.subarray(0, 8).equals(CHUNK_MAGIC)) return null
-  const p = offsetInChunk
-  if (p + RECORD_HEADER_BYTES + 4 > CHUNK_BYTES || chunk.readUInt32LE(p) !== RECORD_SIGNATURE) return null
-  const size = chunk.readUInt32LE(p + 4)
-  if (size < RECORD_HEADER_BYTES + 4 || p + size > CHUNK_BYTES) return null
-  try {
-    return new ChunkRenderer(chunk).render(p + RECORD_HEADER_BYTES, p + size - 4)
-  } catch (err) {
-    if (err instanceof EvtxFormatError) return null
-    throw err
-  }
+/**
+ * The XML of the records at `offsetsInChunk` of `chunk` (a whole chunk of an EVTX file), for
+ * showing events' raw text — null for one that is not a sound record; one renderer for them all,
+ * so a template they share is compiled once.
+ */
+export function renderEvtxRecords(chunk: Buffer, offsetsInChunk: readonly number[]): (string | null)[] {
+  if (chunk.length < CHUNK_BYTES || !chunk.subarray(0, 8).equals(CHUNK_MAGIC)) return offsetsInChunk.map(() => null)
+  const renderer = new ChunkRenderer(chunk)
+  return offsetsInChunk.map((p) => {
+    if (p + RECORD_HEADER_BYTES + 4 > CHUNK_BYTES || recordHeaderProblem(chunk, p, CHUNK_BYTES, p) !== null) return null
+    try {
+      return renderer.render(p + RECORD_HEADER_BYTES, p + chunk.readUInt32LE(p + 4) - 4)
+    } catch (err) {
+      if (err instanceof EvtxFormatError) return null
+      throw err
+    }
+  })
 }
