@@ -11,16 +11,19 @@ export type JsonObject = Record<string, unknown>
 /** An own property (never one inherited from `Object.prototype`, whatever the key). */
 export const own = (o: JsonObject | null, key: string): unknown => (o !== null && Object.hasOwn(o, key) ? o[key] : undefined)
 
+/** Whether a parsed JSON value is an object (not null, not an array). */
+export const isJsonObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v)
+
 export function objectAt(o: JsonObject | null, key: string): JsonObject | null {
   const v = own(o, key)
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as JsonObject) : null
+  return isJsonObject(v) ? v : null
 }
 
 /** A System value: strings, numbers and booleans as text, `{"#text": v}` as v; anything else null. */
 export function textOf(v: unknown): string | null {
   if (typeof v === 'string') return v
   if (typeof v === 'number' || typeof v === 'boolean') return String(v)
-  if (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.hasOwn(v, '#text')) return textOf((v as JsonObject)['#text'])
+  if (isJsonObject(v) && Object.hasOwn(v, '#text')) return textOf(v['#text'])
   return null
 }
 

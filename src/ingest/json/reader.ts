@@ -2,7 +2,7 @@ import type { LineBytes } from '../bytes/line-bytes.js'
 import { errorItem, type ItemSink } from '../types.js'
 import { closingQuote, JsonFramer } from './framer.js'
 import { describeJsonError } from './json-error.js'
-import type { JsonObject } from './field-values.js'
+import { isJsonObject } from './field-values.js'
 import { splunkRawEvent } from './splunk-raw.js'
 import { jsonValueItem } from './value-item.js'
 
@@ -118,7 +118,7 @@ export class JsonReader {
 
   /** One parsed value's item — the event of a Splunk export's `_raw` when it is one. */
   private emitValue(value: unknown, line: number, offset: number, rawOffset: number, rawLength: number): void {
-    const raw = typeof value === 'object' && value !== null && !Array.isArray(value) ? splunkRawEvent(value as JsonObject) : null
+    const raw = isJsonObject(value) ? splunkRawEvent(value) : null
     if (raw?.kind === 'xml' && this.embeddedXml !== undefined) return this.embeddedXml(raw.text, line, offset, rawOffset, rawLength)
     if (raw?.kind === 'json') {
       try {
@@ -302,7 +302,7 @@ export class JsonReader {
     } catch (err) {
       return void this.out.push(errorItem(line, offset, describeJsonError(object, err, line, column)))
     }
-    if (this.array !== null && (typeof value !== 'object' || value === null || Array.isArray(value))) {
+    if (this.array !== null && !isJsonObject(value)) {
       return void this.out.push(errorItem(line, offset, `JSON error at line ${line}, column ${column + 1}: array element is not an object: ${preview(object)}`))
     }
     this.emitValue(value, line, offset, rawOffset, rawLength)

@@ -1,4 +1,4 @@
-import type { JsonObject } from './field-values.js'
+import { objectAt, own, type JsonObject } from './field-values.js'
 
 /**
  * Events exported from Splunk as JSON (`splunk search … -output json`, the REST export endpoint,
@@ -10,12 +10,8 @@ import type { JsonObject } from './field-values.js'
 
 /** The `_raw` text of a Splunk export object when it holds an XML event (`<`) or a JSON object (`{`); else null. */
 export function splunkRawEvent(value: JsonObject): { kind: 'xml' | 'json'; text: string } | null {
-  const result = Object.hasOwn(value, 'result') && isObject(value.result) ? value.result : value
-  if (!Object.hasOwn(result, '_raw')) return null
-  const raw = result._raw
+  const raw = own(objectAt(value, 'result') ?? value, '_raw')
   if (typeof raw !== 'string') return null
   const first = raw.trimStart()[0]
   return first === '<' ? { kind: 'xml', text: raw } : first === '{' ? { kind: 'json', text: raw } : null
 }
-
-const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v)

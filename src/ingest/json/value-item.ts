@@ -1,7 +1,7 @@
 import { crowdstrikeItem, isCrowdStrikeEvent } from '../crowdstrike/event-item.js'
 import { errorItem, type IngestItem } from '../types.js'
 import { isProcessCreation, windowsEventId, windowsEventItem } from '../windows-event.js'
-import type { JsonObject } from './field-values.js'
+import { isJsonObject } from './field-values.js'
 import { WINDOWS_JSON_RENDERINGS } from './renderings/index.js'
 
 /**
@@ -18,8 +18,8 @@ export function jsonValueItem(
   rawLength: number,
   hostOf?: (aid: string) => string | undefined,
 ): IngestItem {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return errorItem(line, offset, 'JSON line is not an object')
-  const event = value as JsonObject
+  if (!isJsonObject(value)) return errorItem(line, offset, 'JSON line is not an object')
+  const event = value
   if (isCrowdStrikeEvent(event)) return crowdstrikeItem(event, line, offset, rawOffset, rawLength, hostOf)
   for (const rendering of WINDOWS_JSON_RENDERINGS) {
     const view = rendering.view(event)

@@ -1,4 +1,4 @@
-import { dataLookup, keywordsText, own, systemTimeOf, textOf, type JsonObject } from '../field-values.js'
+import { dataLookup, isJsonObject, keywordsText, own, systemTimeOf, textOf, type JsonObject } from '../field-values.js'
 import type { WindowsJsonRendering } from './rendering.js'
 
 /**
@@ -19,7 +19,7 @@ function nestedData(e: JsonObject): JsonObject | null {
       return null
     }
   }
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as JsonObject) : null
+  return isJsonObject(v) ? v : null
 }
 
 export const flatRendering: WindowsJsonRendering = {
