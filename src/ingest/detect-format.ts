@@ -1,23 +1,24 @@
 import { Buffer } from 'node:buffer'
 import { constants, gunzipSync } from 'node:zlib'
 import { sniffEncoding } from './bytes/encoding.js'
+import { isGzip } from './bytes/gunzip.js'
 import { isEvtxFile } from './evtx/evtx-file.js'
+import { isZipArchive } from './zip/zip-archive.js'
 import type { LogFormat } from './types.js'
 
 /**
  * Names the format of an upload from its first bytes, never from its file name: `ElfFile` is an
- * EVTX file; `<` after an optional BOM and whitespace is Windows XML, `{` (or `[`, an array of
- * objects) is JSON. A gzip head is partially inflated
+ * EVTX file, `PK\x03\x04` a ZIP archive (of log files); `<` after an optional BOM and whitespace
+ * is Windows XML, `{` (or `[`, an array of objects) is JSON. A gzip head is partially inflated
  * first, and UTF-16 (with a BOM, or `<`/`{` next to a NUL) is decoded as the reader would.
  * Anything else is `'unknown'` (the reader still reports each bad line).
  */
 
-export type DetectedFormat = LogFormat | 'evtx' | 'unknown'
+export type DetectedFormat = LogFormat | 'evtx' | 'zip' | 'unknown'
 
 /** How much of a gzip head is inflated for detection: bounded even for a pathological ratio. */
 const GZIP_PROBE_BYTES = 4096
 
-export const isGzip = (head: Uint8Array): boolean => head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b
 
 function firstCharacter(bytes: Uint8Array): string {
   const encoding = sniffEncoding(bytes)
@@ -44,6 +45,7 @@ export function detectFormat(head: Uint8Array): DetectedFormat {
     }
   }
   if (isEvtxFile(bytes)) return 'evtx'
+  if (isZipArchive(bytes)) return 'zip'
   const c = firstCharacter(bytes)
   return c === '<' ? 'windows-xml' : c === '{' || c === '[' ? 'ndjson' : 'unknown'
 }

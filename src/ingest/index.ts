@@ -7,6 +7,10 @@ export { readEventBatches } from './read-event-batches.js'
 /** The text of an event's raw bytes (its item's rawOffset/rawLength), in the upload's encoding. */
 export { rawEventText } from './raw-event-text.js'
 export { chunkStartOf, evtxChunkRange, isEvtxRecord, renderEvtxRecords } from './evtx/evtx-file.js'
-export { detectFormat, isGzip, type DetectedFormat } from './detect-format.js'
+export { detectFormat, type DetectedFormat } from './detect-format.js'
+export { isGzip } from './bytes/gunzip.js'
+export { isZipArchive } from './zip/zip-archive.js'
+/** Ranges of a file's content as the reader saw it (inflated, per archive entry), for the drilldown. */
+export { readContentRanges, type ContentRange } from './content-ranges.js'
 export { foldIngestItems, newIngestStats, MAX_KEPT_ERRORS, MAX_SKIPPED_KINDS, type IngestStats } from './stats.js'
 export { LOG_FORMATS, type EventSource, type IngestBatch, type IngestItem, type LogFormat, type ReadOptions } from './types.js'

@@ -1,13 +1,14 @@
-import { isGzip } from './detect-format.js'
 import { BINARY_MAGIC_BYTES, binaryFormatError } from './bytes/binary-formats.js'
 import { sniffEncoding, utf16LittleEndian } from './bytes/encoding.js'
-import { DecompressionError, gunzipBounded } from './bytes/gunzip.js'
+import { DecompressionError, gunzipIfGzip, type InflateLimits } from './bytes/gunzip.js'
 import { LineBytes } from './bytes/line-bytes.js'
 import { isLineSpace, LineSplitter, type LineHandler } from './bytes/line-splitter.js'
 import { peek } from './bytes/peek.js'
 import { FILE_MAGIC, isEvtxFile, readEvtxFile } from './evtx/evtx-file.js'
 import { JsonReader } from './json/reader.js'
-import { errorItem, type IngestBatch, type IngestItem, type ReadOptions } from './types.js'
+import { errorItem, type IngestBatch, type IngestItem, type LogFormat, type ReadOptions } from './types.js'
+import { ENTRY_SPAN, entryBase, MAX_ARCHIVE_ENTRIES } from './zip/entry-window.js'
+import { isZipArchive, readZipArchive } from './zip/zip-archive.js'
 import { WindowsXmlReader } from './xml/reader.js'
 
 /**
@@ -63,11 +64,47 @@ function startsJson(text: string, c: number): boolean {
   }
 }
 
+/** What every file of one read shares: the options, resolved. */
+interface ReadSettings {
+  readonly format: LogFormat | 'auto'
+  readonly batchSize: number
+  readonly maxLineBytes: number
+  readonly limits: InflateLimits
+  readonly crowdstrikeHosts: ReadOptions['crowdstrikeHosts']
+}
+
+/** A file read from inside a ZIP archive: its name, and where its bytes are placed in the upload's content (zip/entry-window.ts). */
+interface ArchiveEntry {
+  readonly name: string
+  readonly base: number
+}
+
 export async function* readEventBatches(input: AsyncIterable<Uint8Array>, options: ReadOptions = {}): AsyncGenerator<IngestBatch> {
-  const format = options.format ?? 'auto'
-  const batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH_SIZE)
+  const settings: ReadSettings = {
+    format: options.format ?? 'auto',
+    batchSize: Math.max(1, options.batchSize ?? DEFAULT_BATCH_SIZE),
+    maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
+    limits: {
+      maxBytes: options.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES,
+      maxRatio: options.maxDecompressionRatio ?? DEFAULT_MAX_DECOMPRESSION_RATIO,
+    },
+    crowdstrikeHosts: options.crowdstrikeHosts,
+  }
+  yield* readFile(input, settings, null)
+}
+
+/**
+ * One file: a ZIP archive (each file in it read in turn, as a file of its own), an EVTX file or
+ * text; `entry` when the file is inside an archive: its errors then name it and its events point
+ * into its window of the content.
+ */
+async function* readFile(input: AsyncIterable<Uint8Array>, settings: ReadSettings, entry: ArchiveEntry | null): AsyncGenerator<IngestBatch> {
+  const { format, batchSize, maxLineBytes } = settings
   const out: IngestItem[] = []
-  const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES
+  /** Hands out full batches (every item when `all`), placed in their archive entry. */
+  function* drain(all = false): Generator<IngestBatch> {
+    while (out.length >= (all ? 1 : batchSize)) yield { items: entry === null ? out.splice(0, batchSize) : placeInEntry(out.splice(0, batchSize), entry) }
+  }
   // The byte positions of the line being read: set by the splitter, read by the readers.
   const lineBytes = new LineBytes()
   const xml = new WindowsXmlReader(out, maxLineBytes, lineBytes)
@@ -76,7 +113,7 @@ export async function* readEventBatches(input: AsyncIterable<Uint8Array>, option
   const embedded = new WindowsXmlReader(out, maxLineBytes, embeddedBytes)
   const readEmbedded = (text: string, line: number, offset: number, rawOffset: number, rawLength: number): void =>
     readXmlText(embedded, embeddedBytes, out, text, line, offset, rawOffset, rawLength)
-  const json = new JsonReader(out, maxLineBytes, lineBytes, options.crowdstrikeHosts, readEmbedded)
+  const json = new JsonReader(out, maxLineBytes, lineBytes, settings.crowdstrikeHosts, readEmbedded)
 
   const handler: LineHandler = {
     line(text, lineNo, offset) {
@@ -108,22 +145,32 @@ export async function* readEventBatches(input: AsyncIterable<Uint8Array>, option
   let splitter = new LineSplitter(handler, maxLineBytes, 'utf8', lineBytes, cutXmlEvents)
   let failure: DecompressionError | null = null
   try {
-    const { head, rest } = await peek(input, 2)
-    const limits = {
-      maxBytes: options.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES,
-      maxRatio: options.maxDecompressionRatio ?? DEFAULT_MAX_DECOMPRESSION_RATIO,
+    const text = await peek(await gunzipIfGzip(input, settings.limits), Math.max(BINARY_MAGIC_BYTES, FILE_MAGIC.length))
+    if (entry === null && isZipArchive(text.head)) {
+      // No file of the archive may outgrow its window of the content.
+      const inArchive = { ...settings, limits: { ...settings.limits, maxBytes: Math.min(settings.limits.maxBytes, ENTRY_SPAN) } }
+      for await (const part of readZipArchive(text.rest, inArchive.limits)) {
+        if (part.kind === 'error') out.push(errorItem(1, part.offset, part.message))
+        else if (part.index >= MAX_ARCHIVE_ENTRIES) {
+          out.push(errorItem(1, part.offset, `the archive holds more than ${MAX_ARCHIVE_ENTRIES} entries; entry ${part.name} and those after it were not read`))
+          break
+        }
+        // The archive's own errors go out before the next file's items, in archive order.
+        yield* drain(true)
+        if (part.kind === 'entry') yield* readFile(part.data, inArchive, { name: part.name, base: entryBase(part.index) })
+      }
+      yield* drain(true)
+      return
     }
-    const inflated = isGzip(head) ? gunzipBounded(rest, limits) : rest
-    const text = await peek(inflated, Math.max(BINARY_MAGIC_BYTES, FILE_MAGIC.length))
     if (isEvtxFile(text.head)) {
       for await (const entries of readEvtxFile(text.rest)) {
-        for (const entry of entries) {
-          if (entry.kind === 'error') out.push(errorItem(entry.ordinal, entry.offset, entry.message))
-          else readEmbedded(entry.xml, entry.ordinal, entry.offset, entry.offset, entry.size)
+        for (const record of entries) {
+          if (record.kind === 'error') out.push(errorItem(record.ordinal, record.offset, record.message))
+          else readEmbedded(record.xml, record.ordinal, record.offset, record.offset, record.size)
         }
-        while (out.length >= batchSize) yield { items: out.splice(0, batchSize) }
+        yield* drain()
       }
-      while (out.length > 0) yield { items: out.splice(0, batchSize) }
+      yield* drain(true)
       return
     }
     const binary = binaryFormatError(text.head)
@@ -135,7 +182,7 @@ export async function* readEventBatches(input: AsyncIterable<Uint8Array>, option
     for await (const chunk of bytes) {
       for (let offset = 0; offset < chunk.byteLength; offset += SLICE_BYTES) {
         splitter.push(chunk.subarray(offset, offset + SLICE_BYTES))
-        while (out.length >= batchSize) yield { items: out.splice(0, batchSize) }
+        yield* drain()
       }
     }
   } catch (err) {
@@ -150,7 +197,16 @@ export async function* readEventBatches(input: AsyncIterable<Uint8Array>, option
   xml.end()
   json.end()
   if (failure !== null) out.push(errorItem(stoppedAt, stoppedOffset, failure.message))
-  while (out.length > 0) yield { items: out.splice(0, batchSize) }
+  yield* drain(true)
+}
+
+/** Items of a file inside an archive: errors name the file, events point into its window of the content. */
+function placeInEntry(items: IngestItem[], entry: ArchiveEntry): IngestItem[] {
+  return items.map((item) => {
+    if (item.kind === 'error') return errorItem(item.line, item.offset, `entry ${entry.name}: ${item.message}`)
+    if (item.kind === 'event') item.rawOffset += entry.base
+    return item
+  })
 }
 
 /**

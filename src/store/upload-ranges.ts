@@ -1,24 +1,21 @@
 import { Buffer } from 'node:buffer'
-import { Readable } from 'node:stream'
-import { constants, createGunzip, gunzipSync } from 'node:zlib'
+import { constants, gunzipSync } from 'node:zlib'
 import type pg from 'pg'
+import { isGzip, isZipArchive, readContentRanges, type ContentRange } from '../ingest/index.js'
 import { readUploadChunks } from './upload-chunks.js'
 
 /**
  * Byte ranges of an upload's content as the reader saw it — after gunzip when the upload itself
- * is gzip — read back from its stored chunks (upload-chunks.ts), e.g. an event's raw text from its
- * stored offset and length. A plain upload's ranges are cut from the stored chunks that hold them
- * (each chunk records its size, so nothing before them is read); a gzip upload has no such index
- * into its inflated bytes, so it is inflated as a stream from the start up to the last range,
- * keeping only the ranges' bytes.
+ * is gzip, each file in its window when it is a ZIP archive — read back from its stored chunks
+ * (upload-chunks.ts), e.g. an event's raw text from its stored offset and length. A plain upload's
+ * ranges are cut from the stored chunks that hold them (each chunk records its size, so nothing
+ * before them is read); a gzip upload or an archive has no such index into its inflated bytes, so
+ * it is read as a stream from the start up to the last range (../ingest/content-ranges.ts).
  */
 
-export interface ByteRange {
-  readonly offset: number
-  readonly length: number
-}
+export type ByteRange = ContentRange
 
-/** Compressed bytes of the first chunk read to see whether the upload itself is gzip. */
+/** Compressed bytes of the first chunk read to see whether the upload is gzip or an archive. */
 const HEAD_PROBE_BYTES = 512
 
 /**
@@ -34,14 +31,14 @@ export async function readUploadRanges(pool: pg.Pool, uploadId: string, ranges: 
   )
   const head = chunks[0]?.head
   if (!head) return ranges.map(() => null)
-  return isGzipUpload(head) ? inflatedRanges(pool, uploadId, ranges) : storedRanges(pool, uploadId, chunks, ranges)
+  return isPlainUpload(head) ? storedRanges(pool, uploadId, chunks, ranges) : readContentRanges(readUploadChunks(pool, uploadId), ranges)
 }
 
-/** Whether the upload starts with the gzip magic, from the start of its first stored chunk. */
-function isGzipUpload(chunkHead: Buffer): boolean {
+/** Whether the upload's content is its bytes as stored: neither gzip nor a ZIP archive, from the start of its first stored chunk. */
+function isPlainUpload(chunkHead: Buffer): boolean {
   // Z_SYNC_FLUSH: inflate what this prefix holds instead of failing on its missing end.
   const start = gunzipSync(chunkHead, { finishFlush: constants.Z_SYNC_FLUSH })
-  return start.length >= 2 && start[0] === 0x1f && start[1] === 0x8b
+  return !isGzip(start) && !isZipArchive(start)
 }
 
 /** Ranges of a plain upload: from the chunks that hold them, located by the chunks' sizes. */
@@ -71,39 +68,4 @@ async function storedRanges(pool: pg.Pool, uploadId: string, chunks: readonly { 
     })
     return Buffer.concat(parts)
   })
-}
-
-/** Ranges of a gzip upload: inflated as a stream up to the end of the last one. */
-async function inflatedRanges(pool: pg.Pool, uploadId: string, ranges: readonly ByteRange[]): Promise<(Buffer | null)[]> {
-  const out: (Buffer | null)[] = ranges.map(() => null)
-  const pending = ranges.map((r, i) => ({ ...r, i, parts: [] as Buffer[] })).filter((r) => r.offset >= 0)
-  const end = Math.max(...pending.map((r) => r.offset + r.length))
-  const source = Readable.from(readUploadChunks(pool, uploadId), { objectMode: false })
-  const gunzip = createGunzip({ chunkSize: 256 * 1024 })
-  source.on('error', (err) => gunzip.destroy(err))
-  source.pipe(gunzip)
-  let position = 0
-  try {
-    for await (const piece of gunzip as AsyncIterable<Buffer>) {
-      const next = position + piece.length
-      for (const r of pending) {
-        const from = Math.max(r.offset, position)
-        const to = Math.min(r.offset + r.length, next)
-        if (from < to) r.parts.push(Buffer.from(piece.subarray(from - position, to - position)))
-      }
-      position = next
-      if (position >= end) break
-    }
-  } catch (err) {
-    // Corrupt data ends the read; the ranges it did reach whole are still good.
-    if (!(typeof (err as { code?: unknown }).code === 'string' && String((err as { code: string }).code).startsWith('Z_'))) throw err
-  } finally {
-    source.destroy()
-    gunzip.destroy()
-  }
-  for (const r of pending) {
-    const bytes = Buffer.concat(r.parts)
-    if (bytes.length === r.length) out[r.i] = bytes
-  }
-  return out
 }

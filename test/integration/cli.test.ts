@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fixturePath, keySecret, lineOffset, readFixture, SEED_RULE_YAML } from '../helpers/fixtures.js'
@@ -99,6 +100,29 @@ describe('watchpost scan (offline)', () => {
     const none = await runCli(['scan', empty])
     expect(none.code).toBe(1)
     expect(none.stderr).toContain(`scan: log folder ${empty} holds no files`)
+  })
+
+  it('scans a ZIP archive as published — alone, from standard input and inside a folder — each file of it as a file', async () => {
+    const zip = fileURLToPath(fixturePath('logs/zip/case-42.info-zip.zip'))
+    const alone = await runCli(['scan', '--format', 'json', zip])
+    expect(alone.code).toBe(0)
+    const out = JSON.parse(alone.stdout)
+    // The three files read one by one: Sysmon XML (39 events, 36 process creations), CrowdStrike
+    // JSON (8 events, 6 process creations) and EVTX (14 records, 12 process creations).
+    const files = ['sysmon/ngrok-synthetic.xml', 'crowdstrike/ngrok-synthetic.ndjson', 'security-4688/evtx-to-mitre-attack-rdp-hijack.evtx'].map((f) => fileURLToPath(fixturePath(`logs/${f}`)))
+    const separate = JSON.parse((await runCli(['scan', '--format', 'json', ...files])).stdout)
+    expect(out.detections).toEqual(separate.detections)
+    expect(out.stats).toMatchObject({ events: separate.stats.events, processEvents: separate.stats.processEvents })
+    // The Sysmon fixture's deliberate error, named by its file inside the archive.
+    expect(out.stats.errors).toEqual([{ file: zip, line: 30, offset: expect.any(Number), message: expect.stringMatching(/^entry case-42\/sysmon\/ngrok-synthetic\.xml: unexpected end of XML/) }])
+    const piped = await runCli(['scan', '-'], { stdin: readFixture('logs/zip/case-42.info-zip-streamed.zip') })
+    expect(JSON.parse(piped.stdout).detections).toEqual(out.detections)
+    const folder = await mkdtemp(join(tmpdir(), 'wp-zips-'))
+    await writeFile(join(folder, 'case-42.zip'), readFixture('logs/zip/case-42.info-zip.zip'))
+    await writeFile(join(folder, 'host-c.xml'), readFixture('logs/security-4688/ngrok-synthetic.xml'))
+    const both = JSON.parse((await runCli(['scan', folder])).stdout)
+    const hostC = JSON.parse((await runCli(['scan', fileURLToPath(fixturePath('logs/security-4688/ngrok-synthetic.xml'))])).stdout)
+    expect(both.stats.processEvents).toBe(out.stats.processEvents + hostC.stats.processEvents)
   })
 
   it('explains usage errors with exit status 2', async () => {

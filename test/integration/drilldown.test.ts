@@ -353,6 +353,38 @@ describe('drilldown from detections and risk events to their events', () => {
     }
   })
 
+  it('a ZIP upload (Sysmon XML, CrowdStrike JSON and an EVTX file, zipped into a pipe): each event shows its own text from the file it was in, gzip-compressed or not', async () => {
+    const zip = readFixture('logs/zip/case-42.info-zip-streamed.zip')
+    const texts: Record<string, Buffer> = { sysmon: SYSMON, crowdstrike: readFixture('logs/crowdstrike/ngrok-synthetic.ndjson') }
+    const everything = SEED_RULE_YAML.replace('WHERE Processes.process_name=ngrok.exe Processes.process IN ("*start*", "*--config*","*http*","*authtoken*", "*http*", "*tcp*")', 'WHERE Processes.process_name=*')
+    for (const [name, bytes] of [['case-42.zip', zip], ['case-42.zip.gz', gzipSync(zip)]] as const) {
+      const key = (await createTestTenant(svc.databaseUrl, `drill-zip-${name}`)).apiKey
+      await importSeed(key, everything)
+      const id = await upload(key, name, bytes)
+      const [row] = (await owner.query<{ detected_format: string; process_events: number; duplicate_events: number }>('SELECT detected_format, process_events, duplicate_events FROM uploads WHERE id = $1', [id])).rows
+      expect(row!.detected_format).toBe('zip')
+      const found = await detections(key)
+      expect(found.reduce((n, d) => n + d.count, 0)).toBe(row!.process_events - row!.duplicate_events)
+      const sources = new Map<string, number>()
+      // Every detection's events in one query (each detection reads the upload once).
+      const res = await gql<{ detections: { edges: { node: { id: string; events: EventConnection } }[] } }>(key, `query ($d: Int, $e: Int) { detections(first: $d) { edges { node { id events(first: $e) { ${EVENT_FIELDS} } } } } }`, { d: 100, e: 100 })
+      expect(res.detections.edges).toHaveLength(found.length)
+      for (const { node } of res.detections.edges) {
+        expect(node.events.pageInfo.hasNextPage).toBe(false)
+        for (const { node: e } of node.events.edges) {
+          sources.set(e.source, (sources.get(e.source) ?? 0) + 1)
+          if (e.source === 'security-4688') {
+            expect(e.raw, `event ${e.id}`).toMatch(/^<Event xmlns="http:\/\/schemas\.microsoft\.com\/win\/2004\/08\/events\/event"><System>.*<EventID>4688<\/EventID>.*<\/Event>$/)
+            expect(e.raw).toContain(`<Data Name="NewProcessId">${e.fields.process_id}</Data>`)
+          } else expectRawFromUpload(texts[e.source]!, e)
+        }
+      }
+      // The three files' process creations, each source read from its own file.
+      expect([...sources.keys()].sort()).toEqual(['crowdstrike', 'security-4688', 'sysmon'])
+      expect(sources.get('security-4688')).toBe(12)
+    }
+  })
+
   it('gives another tenant nothing: no detections, and its scope sees neither the events nor the raw bytes', async () => {
     const other = await createTestTenant(svc.databaseUrl, 'drill-outsider')
     expect((await detections(other.apiKey)).length).toBe(0)

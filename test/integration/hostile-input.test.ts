@@ -7,6 +7,7 @@ import { readFixture, SEED_RULE_YAML } from '../helpers/fixtures.js'
 import { createTestTenant } from '../helpers/tenant.js'
 import { graphql, startTestService, type GraphQLResponse, type TestService } from '../helpers/test-service.js'
 import { UPLOAD_FIELDS, waitForUpload } from '../helpers/uploads.js'
+import { zipArchive } from '../unit/ingest/helpers/zip-builder.js'
 
 /**
  * Hostile input, end to end over HTTP against real Postgres and Redis. One section per class:
@@ -16,7 +17,7 @@ import { UPLOAD_FIELDS, waitForUpload } from '../helpers/uploads.js'
  *   3. XML external entities and DOCTYPEs in uploads
  *   4. oversized strings: arguments, rule YAML, nesting, one huge log line
  *   5. invalid UTF-8 in uploads
- *   6. gzip bombs
+ *   6. gzip bombs (and ZIP entries that are bombs)
  *   7. NUL characters in text
  *
  * Covered elsewhere, not repeated here: WHERE → SQL parameter binding as text
@@ -349,6 +350,14 @@ describe('hostile input', () => {
       const done = await upload(keyA, 'zeros.gz', gzipSync(Buffer.alloc(50 * 1024 * 1024)))
       expect(done).toMatchObject({ status: 'FAILED', eventCount: 0, errorCount: 1 })
       expect(done.failureReason).toMatch(/^no event could be read; first error on line 1: gzip data inflates more than 100:1 /)
+    })
+
+    it('a bomb inside a ZIP archive stops at the same ratio; the archive\'s other files are read', async () => {
+      const events = `${sysmonEvent(31, 'ngrok.exe http 80', 'CORP\\a')}\n${sysmonEvent(32, 'ngrok.exe tcp 22', 'CORP\\b')}\n`
+      const archive = zipArchive([{ name: 'zeros.xml', data: Buffer.alloc(50 * 1024 * 1024) }, { name: 'logs/sysmon.xml', data: events }])
+      const done = await upload(keyA, 'bundle.zip', archive)
+      expect(done).toMatchObject({ status: 'SUCCEEDED_WITH_ERRORS', processEvents: 2, errorCount: 1, failureReason: null })
+      expect(done.errors).toEqual([{ line: 1, offset: 0, message: expect.stringMatching(/^entry zeros\.xml: deflate data inflates more than 100:1 .*likely a decompression bomb; rest not read$/) }])
     })
   })
 

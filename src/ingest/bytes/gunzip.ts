@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream'
-import { createGunzip } from 'node:zlib'
+import { createGunzip, createInflateRaw } from 'node:zlib'
+import { peek } from './peek.js'
 
 /**
  * Streaming gunzip with two caps, so a small "zip bomb" upload cannot make the worker read
@@ -38,36 +39,50 @@ function isZlibError(err: unknown): err is Error {
   return typeof code === 'string' && code.startsWith('Z_')
 }
 
-export async function* gunzipBounded(input: AsyncIterable<Uint8Array>, limits: InflateLimits): AsyncGenerator<Buffer> {
+export const isGzip = (head: Uint8Array): boolean => head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b
+
+/** `input` as the reader sees it: inflated (within `limits`) when it is gzip, else as it is. */
+export async function gunzipIfGzip(input: AsyncIterable<Uint8Array>, limits: InflateLimits): Promise<AsyncIterable<Uint8Array>> {
+  const { head, rest } = await peek(input, 2)
+  return isGzip(head) ? gunzipBounded(rest, limits) : rest
+}
+
+/** A gzip stream (one or more members), inflated within `limits`. */
+export const gunzipBounded = (input: AsyncIterable<Uint8Array>, limits: InflateLimits): AsyncGenerator<Buffer> => inflateBounded(input, limits, 'gzip')
+
+/** Raw deflate data (a ZIP entry's), inflated within `limits`. */
+export const inflateRawBounded = (input: AsyncIterable<Uint8Array>, limits: InflateLimits): AsyncGenerator<Buffer> => inflateBounded(input, limits, 'deflate')
+
+async function* inflateBounded(input: AsyncIterable<Uint8Array>, limits: InflateLimits, kind: 'gzip' | 'deflate'): AsyncGenerator<Buffer> {
   const maxRatio = limits.maxRatio > 0 ? limits.maxRatio : Infinity
   const grace = limits.ratioGraceBytes ?? DEFAULT_RATIO_GRACE_BYTES
   const source = Readable.from(input, { objectMode: false })
-  const gunzip = createGunzip({ chunkSize: 256 * 1024 })
-  source.on('error', (err) => gunzip.destroy(err))
-  source.pipe(gunzip)
+  const inflater = kind === 'gzip' ? createGunzip({ chunkSize: 256 * 1024 }) : createInflateRaw({ chunkSize: 256 * 1024 })
+  source.on('error', (err) => inflater.destroy(err))
+  source.pipe(inflater)
   let total = 0
   try {
-    for await (const out of gunzip as AsyncIterable<Buffer>) {
+    for await (const out of inflater as AsyncIterable<Buffer>) {
       total += out.length
       // bytesWritten: compressed bytes zlib has consumed so far (not merely buffered).
-      const compressed = gunzip.bytesWritten
+      const compressed = inflater.bytesWritten
       if (total > limits.maxBytes) {
-        throw new DecompressionError(`gzip data inflates to more than ${limits.maxBytes} bytes (maxDecompressedBytes; stopped after ${compressed} compressed bytes); rest not read`, true)
+        throw new DecompressionError(`${kind} data inflates to more than ${limits.maxBytes} bytes (maxDecompressedBytes; stopped after ${compressed} compressed bytes); rest not read`, true)
       }
       if (total > grace && total > maxRatio * compressed) {
         const ratio = Math.floor(total / Math.max(1, compressed))
         throw new DecompressionError(
-          `gzip data inflates more than ${maxRatio}:1 (${total} bytes from ${compressed} compressed bytes, ${ratio}:1; maxDecompressionRatio), likely a decompression bomb; rest not read`,
+          `${kind} data inflates more than ${maxRatio}:1 (${total} bytes from ${compressed} compressed bytes, ${ratio}:1; maxDecompressionRatio), likely a decompression bomb; rest not read`,
           true,
         )
       }
       yield out
     }
   } catch (err) {
-    if (isZlibError(err)) throw new DecompressionError(`invalid gzip data: ${err.message}`, false)
+    if (isZlibError(err)) throw new DecompressionError(`invalid ${kind} data: ${err.message}`, false)
     throw err
   } finally {
     source.destroy()
-    gunzip.destroy()
+    inflater.destroy()
   }
 }
