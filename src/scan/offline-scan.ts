@@ -28,9 +28,30 @@ export interface ScanError {
   message: string
 }
 
+/** What one input gave. */
+export interface FileStats {
+  file: string
+  events: number
+  processEvents: number
+  skipped: number
+  errorCount: number
+}
+
+export interface ScanStats {
+  /** Per input, in the order read. */
+  files: FileStats[]
+  events: number
+  processEvents: number
+  skipped: number
+  skippedByKind: Record<string, number>
+  /** Every error of every file (a file keeps its first MAX_KEPT_ERRORS in `errors`). */
+  errorCount: number
+  errors: ScanError[]
+}
+
 export interface ScanResult {
   detections: DetectionView[]
-  stats: { events: number; processEvents: number; skipped: number; skippedByKind: Record<string, number>; errors: ScanError[] }
+  stats: ScanStats
   ruleErrors: { file: string; rule?: string; line?: number; column?: number; message: string }[]
 }
 
@@ -61,7 +82,7 @@ export async function scanLogs(
   onProgress?: (progress: ScanProgress) => void,
 ): Promise<Omit<ScanResult, 'ruleErrors'>> {
   const aggregator = new DetectionAggregator(compiled)
-  const stats: ScanResult['stats'] = { events: 0, processEvents: 0, skipped: 0, skippedByKind: {}, errors: [] }
+  const stats: ScanStats = { files: [], events: 0, processEvents: 0, skipped: 0, skippedByKind: {}, errorCount: 0, errors: [] }
   const progress: ScanProgress = { bytes: 0, events: 0 }
   for (const input of inputs) {
     const fileStats: IngestStats = newIngestStats()
@@ -78,9 +99,11 @@ export async function scanLogs(
       onProgress?.(progress)
       for (const item of batch.items) if (item.kind === 'event') aggregator.add(item.event)
     }
+    stats.files.push({ file: input.name, events: fileStats.events, processEvents: fileStats.processEvents, skipped: fileStats.skipped, errorCount: fileStats.errorCount })
     stats.events += fileStats.events
     stats.processEvents += fileStats.processEvents
     stats.skipped += fileStats.skipped
+    stats.errorCount += fileStats.errorCount
     for (const [kind, n] of Object.entries(fileStats.skippedByKind)) stats.skippedByKind[kind] = (stats.skippedByKind[kind] ?? 0) + n
     stats.errors.push(...fileStats.errors.map((e) => ({ file: input.name, line: e.line, offset: e.offset, message: e.message })))
   }
