@@ -50,6 +50,8 @@ Service (Postgres and Redis from DATABASE_URL, REDIS_URL):
   serve                            run the GraphQL API (PORT, default 4000)
   worker                           run the upload worker and the scheduled retention sweep
   start                            migrate, then run the API and a worker in one process
+
+watchpost <command> --help (or watchpost help <command>) says more of each.
 `
 }
 

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fixturePath, keySecret, lineOffset, readFixture, SEED_RULE_YAML } from '../helpers/fixtures.js'
+import { HELP } from '../../src/cli/command-help.js'
 import { runCli } from '../helpers/run-cli.js'
 import { createTestDatabase } from '../helpers/test-database.js'
 
@@ -123,6 +124,22 @@ describe('watchpost scan (offline)', () => {
     const both = JSON.parse((await runCli(['scan', folder])).stdout)
     const hostC = JSON.parse((await runCli(['scan', fileURLToPath(fixturePath('logs/security-4688/ngrok-synthetic.xml'))])).stdout)
     expect(both.stats.processEvents).toBe(out.stats.processEvents + hostC.stats.processEvents)
+  })
+
+  it('every command says what it does with --help, -h or help COMMAND (exit 0, standard output, no service needed)', async () => {
+    for (const [name, text] of Object.entries(HELP)) {
+      for (const args of [[name, '--help'], [name, '-h'], ['help', name]]) {
+        const res = await runCli(args, { env: { DATABASE_URL: '', REDIS_URL: '' } })
+        expect({ args, ...res }).toEqual({ args, code: 0, stdout: `${text}\n`, stderr: '' })
+      }
+    }
+    // Anywhere before `--`: after it, `--help` is a file name.
+    expect((await runCli(['scan', '--format', 'table', '--help'])).stdout).toBe(`${HELP.scan}\n`)
+    const file = await runCli(['scan', '--', '--help'])
+    expect([file.code, file.stderr]).toEqual([1, 'watchpost: scan: cannot read log file --help\n'])
+    // The usage line of a usage error is the help's first line.
+    expect((await runCli(['scan'])).stderr).toBe(`watchpost: ${HELP.scan!.split('\n')[0]}\n`)
+    expect((await runCli(['--help'])).stdout).toContain('watchpost <command> --help (or watchpost help <command>) says more of each.')
   })
 
   it('explains usage errors with exit status 2', async () => {

@@ -3,6 +3,7 @@ import type { PrismaClient } from '../../db/prisma.js'
 import { checkNewKey, createApiKey, listApiKeys, revokeApiKey, type ApiKeyRole } from '../../store/api-keys.js'
 import { audited } from '../audited.js'
 import { CliError } from '../cli-error.js'
+import { USAGE as COMMAND_USAGE } from '../command-help.js'
 import { withDatabase } from '../with-database.js'
 
 /**
@@ -10,9 +11,7 @@ import { withDatabase } from '../with-database.js'
  * keys from a shell (tenant admins use the GraphQL mutations). A new key is printed once.
  */
 
-const USAGE = `usage: watchpost apikey create --tenant NAME --name KEYNAME --role admin|analyst|ingest|reader [--expires ISO-DATE] [--json]
-       watchpost apikey list --tenant NAME [--json]
-       watchpost apikey revoke --tenant NAME KEY-ID`
+const USAGE = COMMAND_USAGE.apikey
 
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({

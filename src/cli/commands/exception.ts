@@ -4,6 +4,7 @@ import type { ExceptionEntryInput } from '../../detection/index.js'
 import { createRuleException, deleteRuleException, listRuleExceptions, type RuleExceptionRecord } from '../../store/rule-exceptions.js'
 import { audited } from '../audited.js'
 import { CliError } from '../cli-error.js'
+import { USAGE as COMMAND_USAGE } from '../command-help.js'
 import { withDatabase } from '../with-database.js'
 
 /**
@@ -13,11 +14,7 @@ import { withDatabase } from '../with-database.js'
  * (a path with `:` or `,`, a command line with quotes) ever needs a separator of its own.
  */
 
-const USAGE = `usage: watchpost exception list --tenant NAME [--rule RULE-ID] [--include-expired] [--json]
-       watchpost exception add --tenant NAME [--rule RULE-ID] --entries JSON --comment TEXT [--expires ISO-DATE] [--json]
-       watchpost exception delete --tenant NAME EXCEPTION-ID
-  --entries: [{"field":"user","operator":"IS","value":"svc_tunnel"}, {"field":"dest","operator":"IS_ONE_OF","values":["a","b"]}]
-  operators: IS, IS_ONE_OF (values), MATCHES (a * wildcard pattern), CONTAINS; without --rule the exception applies to every rule`
+const USAGE = COMMAND_USAGE.exception
 
 interface Options {
   rule?: string
@@ -30,10 +27,6 @@ interface Options {
 
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseOptions(args)
-  if (values.help) {
-    out(USAGE)
-    return 0
-  }
   const [sub, id, extra] = positionals
   if (!values.tenant || !['list', 'add', 'delete'].includes(sub ?? '') || extra !== undefined || (sub === 'delete') !== (id !== undefined)) throw new CliError(USAGE, 2)
   return withDatabase(async ({ prisma }) => {
@@ -61,7 +54,6 @@ function parseOptions(args: string[]) {
         expires: { type: 'string' },
         'include-expired': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
-        help: { type: 'boolean', default: false },
       },
     })
   } catch (err) {

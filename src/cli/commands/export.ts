@@ -8,6 +8,7 @@ import { DomainError } from '../../errors.js'
 import { parseDetectionsExport, parseRiskEventsExport, type RawParams } from '../../export/export-request.js'
 import { openExport } from '../../export/open-export.js'
 import { CliError } from '../cli-error.js'
+import { USAGE as COMMAND_USAGE } from '../command-help.js'
 import { withDatabase } from '../with-database.js'
 
 /**
@@ -16,12 +17,7 @@ import { withDatabase } from '../with-database.js'
  * sees every tenant, so the tenant is always named; rows stream to standard output or to --out.
  */
 
-const USAGE = `usage: watchpost export detections --tenant NAME [--format csv|json|ndjson] [--out FILE]
-         [--rule-id ID] [--mitre-technique T####] [--dest HOST] [--user USER] [--from ISO] [--to ISO]
-         [--status NEW,ACKNOWLEDGED,…] [--assignee NAME] [--assigned true|false]
-       watchpost export risk-events --tenant NAME [--format csv|json|ndjson] [--layout watchpost|splunk-risk] [--out FILE]
-         [--rule-id ID] [--object VALUE] [--type user|system|other] [--from ISO] [--to ISO]
-       watchpost export attack-layer --tenant NAME [--out FILE]`
+const USAGE = COMMAND_USAGE.export
 
 /** CLI option → export parameter (the HTTP query's names). */
 const PARAMS: Record<string, string> = {

@@ -1,6 +1,7 @@
 import { checkRule, createMacroSet } from '../../detection/index.js'
 import { loadRuleFiles } from '../../scan/rule-files.js'
 import { CliError } from '../cli-error.js'
+import { USAGE as COMMAND_USAGE } from '../command-help.js'
 
 /**
  * `watchpost rules check PATH…`: one line per rule, `ok` or the error with its position; macros
@@ -8,7 +9,7 @@ import { CliError } from '../cli-error.js'
  */
 export async function run(args: string[]): Promise<number> {
   const [sub, ...paths] = args
-  if (sub !== 'check' || paths.length === 0) throw new CliError('usage: watchpost rules check PATH…  (rule or macro YAML files and folders)', 2)
+  if (sub !== 'check' || paths.length === 0) throw new CliError(COMMAND_USAGE.rules, 2)
   let loaded
   try {
     loaded = await loadRuleFiles(paths)

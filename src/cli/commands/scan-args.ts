@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises'
 import { holdsYaml } from '../../scan/log-files.js'
 import { CliError } from '../cli-error.js'
+import { USAGE as COMMAND_USAGE } from '../command-help.js'
 
 /**
  * Arguments of `watchpost scan [--rules PATH…] [--format json|table] FILE…`. `--rules` takes every
@@ -50,6 +51,6 @@ export async function parseScanArgs(args: string[]): Promise<ScanArgs> {
     if (arg.startsWith('-') && arg !== '-') throw new CliError(`scan: unknown option ${arg}`, 2)
     out.files.push(arg)
   }
-  if (out.files.length === 0) throw new CliError('usage: watchpost scan [--rules PATH…] [--format json|table] FILE…  (FILE may be a folder, or - for standard input)', 2)
+  if (out.files.length === 0) throw new CliError(COMMAND_USAGE.scan, 2)
   return out
 }

@@ -2,9 +2,10 @@ import { parseArgs } from 'node:util'
 import { loadConfig } from '../../config.js'
 import { setTenantUploadLimit, tenantLimits } from '../../store/tenant-limits.js'
 import { CliError } from '../cli-error.js'
+import { USAGE as COMMAND_USAGE } from '../command-help.js'
 import { withDatabase } from '../with-database.js'
 
-export const TENANT_LIMITS_USAGE = 'usage: watchpost tenant limits NAME [--max-upload-bytes N[K|M|G]|default] [--json]'
+export const TENANT_LIMITS_USAGE = COMMAND_USAGE.tenantLimits
 
 /**
  * `watchpost tenant limits NAME` shows the tenant's limits; `--max-upload-bytes N` sets its own

@@ -3,6 +3,7 @@ import { setRetentionDays } from '../../store/tenant-retention.js'
 import { createTenant, deleteTenant, listTenants, setTenantStatus } from '../../store/tenants.js'
 import { audited } from '../audited.js'
 import { CliError } from '../cli-error.js'
+import { USAGE as COMMAND_USAGE } from '../command-help.js'
 import { withDatabase } from '../with-database.js'
 import { runTenantLimits } from './tenant-limits.js'
 
@@ -18,7 +19,7 @@ export async function run(args: string[]): Promise<number> {
     options: { json: { type: 'boolean', default: false }, days: { type: 'string' }, forever: { type: 'boolean', default: false } },
   })
   const [sub, name, extra] = positionals
-  const usage = 'usage: watchpost tenant create NAME [--json] | tenant list [--json] | tenant suspend|resume|delete NAME | tenant retention NAME --days N|--forever'
+  const usage = COMMAND_USAGE.tenant
   if (!sub || !['create', 'list', 'suspend', 'resume', 'delete', 'retention'].includes(sub) || (sub !== 'list' && !name) || extra !== undefined) throw new CliError(usage, 2)
   const retentionDays = sub === 'retention' ? parseRetention(values, usage) : undefined
   if (sub !== 'retention' && (values.days !== undefined || values.forever)) throw new CliError(usage, 2)

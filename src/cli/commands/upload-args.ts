@@ -1,4 +1,5 @@
 import { CliError } from '../cli-error.js'
+import { USAGE as COMMAND_USAGE } from '../command-help.js'
 
 /**
  * Arguments of `watchpost upload [--server URL] [--key KEY] [--json] [--no-wait] FILE…`. The
@@ -14,7 +15,7 @@ export interface UploadArgs {
   files: string[]
 }
 
-const USAGE = 'usage: watchpost upload [--server URL] [--key KEY] [--json] [--no-wait] FILE…  (FILE may be a folder; or WATCHPOST_URL, WATCHPOST_API_KEY)'
+const USAGE = COMMAND_USAGE.upload
 
 export function parseUploadArgs(args: string[], env: NodeJS.ProcessEnv): UploadArgs {
   let server = env.WATCHPOST_URL
@@ -38,7 +39,6 @@ export function parseUploadArgs(args: string[], env: NodeJS.ProcessEnv): UploadA
     else if (name === '--key') key = value()
     else if (name === '--json') json = true
     else if (name === '--no-wait') wait = false
-    else if (name === '--help' || name === '-h') throw new CliError(USAGE, 0)
     else if (name.startsWith('-')) throw new CliError(`upload: unknown option ${name}\n${USAGE}`, 2)
     else files.push(arg)
   }
