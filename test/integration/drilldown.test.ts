@@ -51,6 +51,25 @@ const FORMATS: { name: string; file: string; bytes: Buffer; text: Buffer }[] = [
   ...((big: Buffer) => [{ name: 'multi-chunk Sysmon', file: 'big.xml', bytes: big, text: big }])(distinctCopies(SYSMON, 110)),
 ]
 
+/**
+ * Runs `f` counting how often an upload's stored bytes are read for raw texts (the query that
+ * starts each read, src/store/upload-ranges.ts), on the real database: an instrumented pg client.
+ */
+async function countingUploadReads<T>(f: () => Promise<T>): Promise<{ result: T; count: number }> {
+  const original = pg.Client.prototype.query
+  let count = 0
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string } | undefined)?.text
+    if (text?.includes('SELECT seq, raw_bytes, CASE WHEN seq = 0')) count++
+    return (original as (...a: unknown[]) => unknown).apply(this, args)
+  } as typeof original
+  try {
+    return { result: await f(), count }
+  } finally {
+    pg.Client.prototype.query = original
+  }
+}
+
 /** The event's text in the uploaded file, starting at its line: its raw must be exactly those bytes, and a whole event. */
 function expectRawFromUpload(text: Buffer, e: ProcessEvent): void {
   expect(e.raw, `event ${e.id} (line ${e.line})`).not.toBeNull()
@@ -366,8 +385,14 @@ describe('drilldown from detections and risk events to their events', () => {
       const found = await detections(key)
       expect(found.reduce((n, d) => n + d.count, 0)).toBe(row!.process_events - row!.duplicate_events)
       const sources = new Map<string, number>()
-      // Every detection's events in one query (each detection reads the upload once).
-      const res = await gql<{ detections: { edges: { node: { id: string; events: EventConnection } }[] } }>(key, `query ($d: Int, $e: Int) { detections(first: $d) { edges { node { id events(first: $e) { ${EVENT_FIELDS} } } } } }`, { d: 100, e: 100 })
+      // Every detection's events in one query: the raw texts of all of them are read together,
+      // the archive once (and once more for the EVTX records' chunks), not once per detection.
+      const reads = await countingUploadReads(() =>
+        gql<{ detections: { edges: { node: { id: string; events: EventConnection } }[] } }>(key, `query ($d: Int, $e: Int) { detections(first: $d) { edges { node { id events(first: $e) { ${EVENT_FIELDS} } } } } }`, { d: 100, e: 100 }),
+      )
+      const res = reads.result
+      expect(found.length).toBeGreaterThan(10)
+      expect(reads.count).toBe(2)
       expect(res.detections.edges).toHaveLength(found.length)
       for (const { node } of res.detections.edges) {
         expect(node.events.pageInfo.hasNextPage).toBe(false)

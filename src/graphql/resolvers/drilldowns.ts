@@ -4,9 +4,10 @@ import type { GroupEvent } from '../../sql-backend/index.js'
 import { detectionDrilldowns, type DrilldownAnswer } from '../../services/detection-drilldowns.js'
 import { rawEventTexts } from '../../services/raw-event-texts.js'
 import { pageSize } from '../../store/cursor.js'
-import { contributingEvents, type EventsPage } from '../../store/detection-events.js'
+import { contributingEvents, type EventsPage, type EventsRequest } from '../../store/detection-events.js'
 import type { RiskEventsPage } from '../../store/risk-events-of-objects.js'
-import { requireTenant } from '../context.js'
+import { loadBatched } from '../batch-loader.js'
+import { requireTenant, type RequestContext } from '../context.js'
 import type { Resolvers } from '../generated/resolver-types.js'
 import type { ProcessEventParent } from '../resolver-parents.js'
 
@@ -18,10 +19,33 @@ import type { ProcessEventParent } from '../resolver-parents.js'
 const MAX_PAGE = 200
 const DEFAULT_PAGE = 50
 
-function eventConnection(pool: pg.Pool, page: EventsPage) {
-  const events = page.edges.map((e) => e.node)
-  let texts: Promise<Map<string, string | null>> | null = null
-  const rawOf = async (e: GroupEvent) => (await (texts ??= rawEventTexts(pool, events))).get(e.id) ?? null
+/**
+ * The raw texts asked for in one tick of a request — the events of every detection of a page —
+ * read together, so that an upload is read once (a gzip upload or an archive is inflated from
+ * its start: once per detection made a page of 50 detections inflate it 50 times).
+ */
+const rawTextOf = (ctx: object, pool: pg.Pool, e: GroupEvent): Promise<string | null> =>
+  loadBatched(ctx, 'raw-event-text', e, async (events: GroupEvent[]) => {
+    const texts = await rawEventTexts(pool, events)
+    return new Map(events.map((event) => [event, texts.get(event.id) ?? null]))
+  }).then((text) => text ?? null)
+
+/**
+ * The events pages a list asks for in one tick (each detection of a page of detections), handed
+ * back together, so that their raw texts are asked for in one tick too (rawTextOf).
+ */
+const pageTogether = (ctx: RequestContext, query: EventsRequest): Promise<EventsPage> =>
+  loadBatched(ctx, 'contributing-events', query, async (queries: EventsRequest[]) => {
+    // Settled one by one: a detection whose events fail fails alone.
+    const pages = await Promise.allSettled(queries.map((q) => contributingEvents(ctx.deps, q)))
+    return new Map(queries.map((q, i) => [q, pages[i]!]))
+  }).then((page) => {
+    if (page!.status === 'rejected') throw page!.reason
+    return page!.value
+  })
+
+function eventConnection(ctx: object, pool: pg.Pool, page: EventsPage) {
+  const rawOf = (e: GroupEvent) => rawTextOf(ctx, pool, e)
   return {
     __typename: 'ProcessEventConnection' as const,
     edges: page.edges.map(({ cursor, node: e }) => ({ cursor, node: processEventNode(e, () => rawOf(e)) })),
@@ -46,13 +70,13 @@ function riskEventConnection(page: RiskEventsPage) {
   }
 }
 
-const answerConnection = (pool: pg.Pool, answer: DrilldownAnswer) => (answer.kind === 'events' ? eventConnection(pool, answer) : riskEventConnection(answer))
+const answerConnection = (ctx: object, pool: pg.Pool, answer: DrilldownAnswer) => (answer.kind === 'events' ? eventConnection(ctx, pool, answer) : riskEventConnection(answer))
 
 export const drilldownResolvers: Resolvers = {
   Detection: {
     events: async (d, args, ctx) => {
       const first = pageSize(args.first, DEFAULT_PAGE, MAX_PAGE)
-      return eventConnection(ctx.deps.pool, await contributingEvents(ctx.deps, { tenantId: d.tenantId, detectionId: d.id, first, after: args.after }))
+      return eventConnection(ctx, ctx.deps.pool, await pageTogether(ctx, { tenantId: d.tenantId, detectionId: d.id, first, after: args.after }))
     },
     drilldowns: async (d, _, ctx) => {
       const rule = await ctx.deps.prisma.rule.findFirst({ where: { id: d.ruleId, tenantId: d.tenantId }, select: { definition: true } })
@@ -64,7 +88,7 @@ export const drilldownResolvers: Resolvers = {
     events: async (r, args, ctx) => {
       const { tenantId } = requireTenant(ctx, 'read')
       const first = pageSize(args.first, DEFAULT_PAGE, MAX_PAGE)
-      return eventConnection(ctx.deps.pool, await contributingEvents(ctx.deps, { tenantId, detectionId: r.detectionId, uploadId: r.uploadId, first, after: args.after }))
+      return eventConnection(ctx, ctx.deps.pool, await pageTogether(ctx, { tenantId, detectionId: r.detectionId, uploadId: r.uploadId, first, after: args.after }))
     },
   },
   ProcessEvent: {
@@ -73,7 +97,7 @@ export const drilldownResolvers: Resolvers = {
   DetectionDrilldown: {
     answer: async (v, args, ctx) => {
       if (v.answer === null) return null
-      return answerConnection(ctx.deps.pool, await v.answer({ first: pageSize(args.first, DEFAULT_PAGE, MAX_PAGE), after: args.after }))
+      return answerConnection(ctx, ctx.deps.pool, await v.answer({ first: pageSize(args.first, DEFAULT_PAGE, MAX_PAGE), after: args.after }))
     },
   },
   DrilldownAnswer: {
