@@ -3,8 +3,7 @@ import { errorItem, type ItemSink } from '../types.js'
 import { closingQuote, JsonFramer } from './framer.js'
 import { describeJsonError } from './json-error.js'
 import { isJsonObject } from './field-values.js'
-import { splunkRawEvent } from './splunk-raw.js'
-import { jsonValueItem } from './value-item.js'
+import { pushObjectItem, type EmbeddedXmlReader } from './object-item.js'
 
 /**
  * JSON, line by line. A line that is one JSON value (NDJSON, the common case) is parsed whole.
@@ -27,9 +26,6 @@ import { jsonValueItem } from './value-item.js'
  */
 
 type Mode = 'line' | 'document' | 'resync'
-
-/** Reads one XML event given as text, its items pointing at `rawOffset`/`rawLength` (the JSON object that held it). */
-export type EmbeddedXmlReader = (text: string, line: number, offset: number, rawOffset: number, rawLength: number) => void
 
 /** An open top-level array: where it started, how it is indented, and what may come next in it. */
 interface OpenArray {
@@ -74,12 +70,12 @@ export class JsonReader {
   private array: OpenArray | null = null
 
   constructor(
-    private readonly out: ItemSink,
+    readonly out: ItemSink,
     private readonly maxObjectChars: number,
     private readonly lineBytes: LineBytes,
-    private readonly hostOf?: (aid: string) => string | undefined,
+    readonly hostOf?: (aid: string) => string | undefined,
     /** Reads the XML event of a Splunk export's `_raw` (splunk-raw.ts); its items take the object's bytes. */
-    private readonly embeddedXml?: EmbeddedXmlReader,
+    readonly embeddedXml?: EmbeddedXmlReader,
   ) {}
 
   /** True while lines belong to an unfinished object (or are skipped after one failed). */
@@ -118,16 +114,7 @@ export class JsonReader {
 
   /** One parsed value's item — the event of a Splunk export's `_raw` when it is one. */
   private emitValue(value: unknown, line: number, offset: number, rawOffset: number, rawLength: number): void {
-    const raw = isJsonObject(value) ? splunkRawEvent(value) : null
-    if (raw?.kind === 'xml' && this.embeddedXml !== undefined) return this.embeddedXml(raw.text, line, offset, rawOffset, rawLength)
-    if (raw?.kind === 'json') {
-      try {
-        value = JSON.parse(raw.text)
-      } catch (err) {
-        return void this.out.push(errorItem(line, offset, `Splunk export: the event's _raw is not JSON: ${describeJsonError(raw.text, err, 1, 0).replace(/^invalid JSON: /, '')}`))
-      }
-    }
-    this.out.push(jsonValueItem(value, line, offset, rawOffset, rawLength, this.hostOf))
+    pushObjectItem(this, value, line, offset, rawOffset, rawLength)
   }
 
   /** Content that is not JSON arrives (an XML line in `auto`): an open object was cut off. */
