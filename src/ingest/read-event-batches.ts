@@ -5,6 +5,8 @@ import { LineBytes } from './bytes/line-bytes.js'
 import { isLineSpace, LineSplitter, type LineHandler } from './bytes/line-splitter.js'
 import { peek } from './bytes/peek.js'
 import { FILE_MAGIC, isEvtxFile, readEvtxFile } from './evtx/evtx-file.js'
+import { csvHeader } from './csv/csv-fields.js'
+import { CsvReader } from './csv/csv-reader.js'
 import { JsonReader } from './json/reader.js'
 import { errorItem, type IngestBatch, type IngestItem, type LogFormat, type ReadOptions } from './types.js'
 import { ENTRY_SPAN, entryBase, MAX_ARCHIVE_ENTRIES } from './zip/entry-window.js'
@@ -114,10 +116,19 @@ async function* readFile(input: AsyncIterable<Uint8Array>, settings: ReadSetting
   const readEmbedded = (text: string, line: number, offset: number, rawOffset: number, rawLength: number): void =>
     readXmlText(embedded, embeddedBytes, out, text, line, offset, rawOffset, rawLength)
   const json = new JsonReader(out, maxLineBytes, lineBytes, settings.crowdstrikeHosts, readEmbedded)
+  const csv = new CsvReader({ out, hostOf: settings.crowdstrikeHosts, embeddedXml: readEmbedded }, maxLineBytes, lineBytes)
+  // Only a file's first line can make it CSV (its header).
+  let firstLine = true
 
   const handler: LineHandler = {
     line(text, lineNo, offset) {
+      if (csv.active) return csv.line(text, lineNo, offset)
       const c = firstNonSpace(text)
+      if (firstLine && c >= 0) {
+        firstLine = false
+        const columns = format === 'auto' && c !== LT && c !== BRACE && c !== BRACKET ? csvHeader(text) : null
+        if (columns !== null) return csv.start(columns)
+      }
       if (xml.busy) {
         if (!(xml.resyncing && format === 'auto' && startsJson(text, c))) return xml.line(text, lineNo, offset)
         xml.stopResync()
@@ -134,8 +145,10 @@ async function* readFile(input: AsyncIterable<Uint8Array>, settings: ReadSetting
       out.push(errorItem(lineNo, offset, `unrecognized line: expected a Windows XML event ('<') or a JSON object or array ('{', '['), found ${shown}`))
     },
     unreadable(lineNo, offset, message) {
+      firstLine = false
       xml.interrupt(lineNo)
       json.interrupt(lineNo)
+      csv.interrupt(lineNo)
       out.push(errorItem(lineNo, offset, message))
     },
   }
@@ -196,6 +209,7 @@ async function* readFile(input: AsyncIterable<Uint8Array>, settings: ReadSetting
   splitter.end()
   xml.end()
   json.end()
+  csv.end()
   if (failure !== null) out.push(errorItem(stoppedAt, stoppedOffset, failure.message))
   yield* drain(true)
 }

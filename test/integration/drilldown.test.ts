@@ -5,6 +5,7 @@ import { withTenantScope } from '../../src/db/db-scope.js'
 import { createPool } from '../../src/db/pool.js'
 import { createPrisma, type PrismaClient } from '../../src/db/prisma.js'
 import { NotFoundError } from '../../src/errors.js'
+import { csvFields, csvHeader } from '../../src/ingest/csv/csv-fields.js'
 import { contributingEvents } from '../../src/store/detection-events.js'
 import { readUploadRanges } from '../../src/store/upload-ranges.js'
 import { distinctCopies, lineOffset, readFixture, SEED_RULE_YAML } from '../helpers/fixtures.js'
@@ -41,7 +42,7 @@ const EVTX_DUMP_ARRAY = Buffer.from(
 
 /** One tenant per file: the same events in two renderings would be stored once per tenant. */
 const FORMATS: { name: string; file: string; bytes: Buffer; text: Buffer }[] = [
-  ...['sysmon/ngrok-synthetic.xml', 'security-4688/ngrok-synthetic.xml', 'crowdstrike/ngrok-synthetic.ndjson', 'json/winlogbeat-8.ndjson', 'json/winlogbeat-6.ndjson', 'json/nxlog.ndjson', 'json/evtx-dump.json'].map((file) => {
+  ...['sysmon/ngrok-synthetic.xml', 'security-4688/ngrok-synthetic.xml', 'crowdstrike/ngrok-synthetic.ndjson', 'json/winlogbeat-8.ndjson', 'json/winlogbeat-6.ndjson', 'json/nxlog.ndjson', 'json/evtx-dump.json', 'csv/splunk-export.csv', 'csv/crowdstrike-export.csv'].map((file) => {
     const bytes = readFixture(`logs/${file}`)
     return { name: file, file: file.split('/')[1]!, bytes, text: bytes }
   }),
@@ -76,10 +77,13 @@ function expectRawFromUpload(text: Buffer, e: ProcessEvent): void {
   const raw = Buffer.from(e.raw!, 'utf8')
   const from = lineOffset(text, e.line)
   expect(raw.equals(text.subarray(from, from + raw.length)), `line ${e.line}`).toBe(true)
-  if (e.raw!.startsWith('{')) expect(() => JSON.parse(e.raw!)).not.toThrow()
+  const header = csvHeader(text.subarray(0, text.indexOf(10)).toString('utf8').trimEnd())
+  // A CSV export's event is its whole record: as many fields as the header names.
+  if (header !== null) expect(csvFields(e.raw!)).toHaveLength(header.length)
+  else if (e.raw!.startsWith('{')) expect(() => JSON.parse(e.raw!)).not.toThrow()
   else expect(e.raw).toMatch(/^<Event xmlns=[^\n]*<\/Event>$/)
   // One event per line in these files, except the pretty-printed evtx_dump objects.
-  if (!e.raw!.includes('\n')) expect(e.raw).toBe(text.subarray(from, text.indexOf(10, from) < 0 ? text.length : text.indexOf(10, from)).toString('utf8'))
+  if (!e.raw!.includes('\n')) expect(e.raw).toBe(text.subarray(from, text.indexOf(10, from) < 0 ? text.length : text.indexOf(10, from)).toString('utf8').replace(/\r$/, ''))
 }
 
 function expectByValues(d: Detection, e: ProcessEvent): void {
