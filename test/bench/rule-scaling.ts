@@ -118,7 +118,7 @@ function yamlFiles(dir: URL): URL[] {
   )
 }
 
-function loadCorpusRules(corpus: URL): CompiledRule[] {
+export function loadCorpusRules(corpus: URL): CompiledRule[] {
   const macros: MacroDefinition[] = []
   const rules: RuleDefinition[] = []
   for (const url of yamlFiles(new URL('macros/', corpus))) macros.push(...parseRuleDocuments(readFileSync(url, 'utf8')).macros)

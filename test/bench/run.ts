@@ -8,6 +8,7 @@ import { measureEvtxThroughput } from './evtx-throughput.js'
 import { measureParseThroughput } from './parse-throughput.js'
 import { machineLine, markdownTable, writeResults, type BenchRow } from './report.js'
 import { DEFAULT_CORPUS, measureRuleScaling } from './rule-scaling.js'
+import { measureScanRuleScaling } from './scan-rule-scaling.js'
 import { measureScheduledScan } from './scheduled-scan.js'
 import { measureStoreThroughput } from './store-throughput.js'
 import { measureStreamingMemory } from './streaming-memory.js'
@@ -61,6 +62,17 @@ if (existsSync(DEFAULT_CORPUS)) {
     target: 0.5,
   })
   notes.push(`rule evaluation over ${fmt(scaling.events)} generated events; 1 rule produced ${scaling.oneRule.rows} rows, ${scaling.allRules.rules} rules ${scaling.allRules.rows} rows`)
+  const scan = await measureScanRuleScaling({ events: quick ? 20_000 : 200_000, runs: quick ? 1 : 3 })
+  rows.push({
+    stage: `offline scan (read, normalize, rules) of Sysmon XML: ${scan.rules} corpus rules vs 1 rule`,
+    figure: `${fmt(scan.allRulesEventsPerSecond)} events/s`,
+    floor: `${fmt(scan.oneRuleEventsPerSecond)} events/s`,
+    ratio: scan.ratio,
+    target: 0,
+  })
+  notes.push(
+    `offline scan: the same kind of fleet events written as ${fmt(scan.events)} XmlWinEventLog lines (${scan.mb.toFixed(0)} MB), read and evaluated as \`watchpost scan\` does, on one core; for scale, Hayabusa publishes about 17,000 events/s with about 3,300 Sigma rules (PEERS.md; other hardware, rules and input)`,
+  )
 } else {
   notes.push('rule evaluation: skipped, the ESCU corpus (../shared/datasets/escu-endpoint-processes) is not present')
 }

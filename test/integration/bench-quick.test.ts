@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest'
 const ROOT = new URL('../../', import.meta.url)
 /** Rule evaluation needs the ESCU corpus of ../shared; without it the stage says it was skipped. */
 const HAS_CORPUS = existsSync(new URL('../shared/datasets/escu-endpoint-processes/', ROOT))
-const STAGES = ['parse + normalize: Sysmon XML', 'parse + normalize: Sysmon EVTX', 'storing normalized events', HAS_CORPUS ? 'rule evaluation' : 'rule evaluation: skipped', 'memory:', 'end to end', 'GraphQL', 'scheduled scan']
+const STAGES = ['parse + normalize: Sysmon XML', 'parse + normalize: Sysmon EVTX', 'storing normalized events', ...(HAS_CORPUS ? ['rule evaluation', 'offline scan (read, normalize, rules)'] : ['rule evaluation: skipped']), 'memory:', 'end to end', 'GraphQL', 'scheduled scan']
 
 describe('npm run bench -- --quick', () => {
   it('runs every stage and writes its table to test/artifacts', async () => {
