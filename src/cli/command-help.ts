@@ -38,8 +38,8 @@ export const HELP: Record<string, string> = {
 Runs ESCU rules over log files on this machine, with no service. What a file holds is recognized
 from its content, never its name: EVTX event logs, Windows XML events, their JSON renderings
 (evtx_dump, Winlogbeat / Elastic Agent, NXLog, Chainsaw), CrowdStrike FDR NDJSON, Splunk JSON
-and CSV exports, CSV with a header naming event fields — plain, gzip-compressed or in a ZIP
-archive, UTF-8 or UTF-16. A folder is every file below it except hidden ones.
+and CSV exports, CSV with a header naming event fields — plain, gzip-compressed or in a ZIP or
+tar archive, UTF-8 or UTF-16. A folder is every file below it except hidden ones.
 
   --rules PATH…     rule and macro YAML files, or folders holding them (default: the bundled rules)
   --format json     the grouped detections and what was read, per file, with its errors (default)

@@ -1,12 +1,12 @@
 import { Buffer } from 'node:buffer'
 import { DecompressionError, gunzipIfGzip, type InflateLimits } from './bytes/gunzip.js'
 import { peek } from './bytes/peek.js'
-import { entryAt, entryBase } from './zip/entry-window.js'
-import { isZipArchive, readZipArchive } from './zip/zip-archive.js'
+import { entryAt, entryBase } from './archive/entry-window.js'
+import { ARCHIVE_HEAD_BYTES, archiveReader } from './archive/archives.js'
 
 /**
  * Byte ranges of a file's content as the reader saw it (read-event-batches.ts) — inflated when it
- * is gzip, and for a ZIP archive each file of it in its window (zip/entry-window.ts) — e.g. an
+ * is gzip, and for an archive (ZIP, tar) each file of it in its window (archive/entry-window.ts) — e.g. an
  * event's raw text from its recorded offset and length. Read in one pass from the start, up to
  * the last range, keeping only the ranges' bytes; entries of an archive that hold none of them are
  * skipped without inflating them.
@@ -30,11 +30,12 @@ export async function readContentRanges(input: AsyncIterable<Uint8Array>, ranges
   const wanted: Wanted[] = ranges.map((r, i) => ({ ...r, i, parts: [] })).filter((r) => r.offset >= 0 && r.length >= 0)
   const out: (Buffer | null)[] = ranges.map(() => null)
   if (wanted.length === 0) return out
-  const { head, rest } = await peek(await gunzipIfGzip(input, UNCAPPED), 4)
-  if (!isZipArchive(head)) await collect(rest, wanted, 0)
+  const { head, rest } = await peek(await gunzipIfGzip(input, UNCAPPED), ARCHIVE_HEAD_BYTES)
+  const archive = archiveReader(head)
+  if (archive === null) await collect(rest, wanted, 0)
   else {
     const last = Math.max(...wanted.map((r) => entryAt(r.offset).index))
-    for await (const part of readZipArchive(rest, UNCAPPED)) {
+    for await (const part of archive(rest, UNCAPPED)) {
       if (part.kind !== 'entry') continue
       const inEntry = wanted.filter((r) => entryAt(r.offset).index === part.index)
       if (inEntry.length > 0) await collect(await gunzipIfGzip(part.data, UNCAPPED), inEntry, entryBase(part.index))

@@ -4,19 +4,19 @@ import { sniffEncoding } from './bytes/encoding.js'
 import { isGzip } from './bytes/gunzip.js'
 import { csvHeader } from './csv/csv-fields.js'
 import { isEvtxFile } from './evtx/evtx-file.js'
-import { isZipArchive } from './zip/zip-archive.js'
+import { archiveFormat, type ArchiveFormat } from './archive/archives.js'
 import type { LogFormat } from './types.js'
 
 /**
  * Names the format of an upload from its first bytes, never from its file name: `ElfFile` is an
- * EVTX file, `PK\x03\x04` a ZIP archive (of log files); `<` after an optional BOM and whitespace
+ * EVTX file, `PK\x03\x04` a ZIP archive and a ustar header a tar archive (of log files); `<` after an optional BOM and whitespace
  * is Windows XML, `{` (or `[`, an array of objects) is JSON, a header naming event fields is CSV
  * (csv/csv-fields.ts). A gzip head is partially inflated first, and UTF-16 (with a BOM, or `<`/`{`
  * next to a NUL) is decoded as the reader would. Anything else is `'unknown'` (the reader still
  * reports each bad line).
  */
 
-export type DetectedFormat = LogFormat | 'evtx' | 'zip' | 'csv' | 'unknown'
+export type DetectedFormat = LogFormat | 'evtx' | ArchiveFormat | 'csv' | 'unknown'
 
 /** How much of a gzip head is inflated for detection: bounded even for a pathological ratio. */
 const GZIP_PROBE_BYTES = 4096
@@ -46,7 +46,8 @@ export function detectFormat(head: Uint8Array): DetectedFormat {
     }
   }
   if (isEvtxFile(bytes)) return 'evtx'
-  if (isZipArchive(bytes)) return 'zip'
+  const archive = archiveFormat(bytes)
+  if (archive !== null) return archive
   const line = firstLine(bytes)
   const c = line.charAt(0)
   return c === '<' ? 'windows-xml' : c === '{' || c === '[' ? 'ndjson' : csvHeader(line) !== null ? 'csv' : 'unknown'

@@ -9,7 +9,7 @@ export { rawEventText } from './raw-event-text.js'
 export { chunkStartOf, evtxChunkRange, isEvtxRecord, renderEvtxRecords } from './evtx/evtx-file.js'
 export { detectFormat, type DetectedFormat } from './detect-format.js'
 export { isGzip } from './bytes/gunzip.js'
-export { isZipArchive } from './zip/zip-archive.js'
+export { archiveFormat } from './archive/archives.js'
 /** Ranges of a file's content as the reader saw it (inflated, per archive entry), for the drilldown. */
 export { readContentRanges, type ContentRange } from './content-ranges.js'
 export { foldIngestItems, newIngestStats, MAX_KEPT_ERRORS, MAX_SKIPPED_KINDS, type IngestStats } from './stats.js'

@@ -9,8 +9,8 @@ import { csvHeader } from './csv/csv-fields.js'
 import { CsvReader } from './csv/csv-reader.js'
 import { JsonReader } from './json/reader.js'
 import { errorItem, type IngestBatch, type IngestItem, type LogFormat, type ReadOptions } from './types.js'
-import { ENTRY_SPAN, entryBase, MAX_ARCHIVE_ENTRIES } from './zip/entry-window.js'
-import { isZipArchive, readZipArchive } from './zip/zip-archive.js'
+import { ARCHIVE_HEAD_BYTES, archiveReader } from './archive/archives.js'
+import { ENTRY_SPAN, entryBase, MAX_ARCHIVE_ENTRIES } from './archive/entry-window.js'
 import { WindowsXmlReader } from './xml/reader.js'
 
 /**
@@ -75,7 +75,7 @@ interface ReadSettings {
   readonly crowdstrikeHosts: ReadOptions['crowdstrikeHosts']
 }
 
-/** A file read from inside a ZIP archive: its name, and where its bytes are placed in the upload's content (zip/entry-window.ts). */
+/** A file read from inside an archive: its name, and where its bytes are placed in the upload's content (archive/entry-window.ts). */
 interface ArchiveEntry {
   readonly name: string
   readonly base: number
@@ -158,11 +158,12 @@ async function* readFile(input: AsyncIterable<Uint8Array>, settings: ReadSetting
   let splitter = new LineSplitter(handler, maxLineBytes, 'utf8', lineBytes, cutXmlEvents)
   let failure: DecompressionError | null = null
   try {
-    const text = await peek(await gunzipIfGzip(input, settings.limits), Math.max(BINARY_MAGIC_BYTES, FILE_MAGIC.length))
-    if (entry === null && isZipArchive(text.head)) {
+    const text = await peek(await gunzipIfGzip(input, settings.limits), Math.max(BINARY_MAGIC_BYTES, FILE_MAGIC.length, ARCHIVE_HEAD_BYTES))
+    const archive = entry === null ? archiveReader(text.head) : null
+    if (archive !== null) {
       // No file of the archive may outgrow its window of the content.
       const inArchive = { ...settings, limits: { ...settings.limits, maxBytes: Math.min(settings.limits.maxBytes, ENTRY_SPAN) } }
-      for await (const part of readZipArchive(text.rest, inArchive.limits)) {
+      for await (const part of archive(text.rest, inArchive.limits)) {
         if (part.kind === 'error') out.push(errorItem(1, part.offset, part.message))
         else if (part.index >= MAX_ARCHIVE_ENTRIES) {
           out.push(errorItem(1, part.offset, `the archive holds more than ${MAX_ARCHIVE_ENTRIES} entries; entry ${part.name} and those after it were not read`))

@@ -1,12 +1,12 @@
 import { Buffer } from 'node:buffer'
 import { constants, gunzipSync } from 'node:zlib'
 import type pg from 'pg'
-import { isGzip, isZipArchive, readContentRanges, type ContentRange } from '../ingest/index.js'
+import { archiveFormat, isGzip, readContentRanges, type ContentRange } from '../ingest/index.js'
 import { readUploadChunks } from './upload-chunks.js'
 
 /**
  * Byte ranges of an upload's content as the reader saw it — after gunzip when the upload itself
- * is gzip, each file in its window when it is a ZIP archive — read back from its stored chunks
+ * is gzip, each file in its window when it is an archive (ZIP, tar) — read back from its stored chunks
  * (upload-chunks.ts), e.g. an event's raw text from its stored offset and length. A plain upload's
  * ranges are cut from the stored chunks that hold them (each chunk records its size, so nothing
  * before them is read); a gzip upload or an archive has no such index into its inflated bytes, so
@@ -15,8 +15,8 @@ import { readUploadChunks } from './upload-chunks.js'
 
 export type ByteRange = ContentRange
 
-/** Compressed bytes of the first chunk read to see whether the upload is gzip or an archive. */
-const HEAD_PROBE_BYTES = 512
+/** Compressed bytes of the first chunk read to see whether the upload is gzip or an archive (a tar header is 512 bytes inflated). */
+const HEAD_PROBE_BYTES = 4096
 
 /**
  * The bytes of each of `ranges`, in order; null for a range the content does not hold, and for
@@ -38,7 +38,7 @@ export async function readUploadRanges(pool: pg.Pool, uploadId: string, ranges: 
 function isPlainUpload(chunkHead: Buffer): boolean {
   // Z_SYNC_FLUSH: inflate what this prefix holds instead of failing on its missing end.
   const start = gunzipSync(chunkHead, { finishFlush: constants.Z_SYNC_FLUSH })
-  return !isGzip(start) && !isZipArchive(start)
+  return !isGzip(start) && archiveFormat(start) === null
 }
 
 /** Ranges of a plain upload: from the chunks that hold them, located by the chunks' sizes. */

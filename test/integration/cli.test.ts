@@ -104,7 +104,7 @@ describe('watchpost scan (offline)', () => {
   })
 
   it('scans a ZIP archive as published — alone, from standard input and inside a folder — each file of it as a file', async () => {
-    const zip = fileURLToPath(fixturePath('logs/zip/case-42.info-zip.zip'))
+    const zip = fileURLToPath(fixturePath('logs/archives/case-42.info-zip.zip'))
     const alone = await runCli(['scan', '--format', 'json', zip])
     expect(alone.code).toBe(0)
     const out = JSON.parse(alone.stdout)
@@ -116,10 +116,10 @@ describe('watchpost scan (offline)', () => {
     expect(out.stats).toMatchObject({ events: separate.stats.events, processEvents: separate.stats.processEvents })
     // The Sysmon fixture's deliberate error, named by its file inside the archive.
     expect(out.stats.errors).toEqual([{ file: zip, line: 30, offset: expect.any(Number), message: expect.stringMatching(/^entry case-42\/sysmon\/ngrok-synthetic\.xml: unexpected end of XML/) }])
-    const piped = await runCli(['scan', '-'], { stdin: readFixture('logs/zip/case-42.info-zip-streamed.zip') })
+    const piped = await runCli(['scan', '-'], { stdin: readFixture('logs/archives/case-42.info-zip-streamed.zip') })
     expect(JSON.parse(piped.stdout).detections).toEqual(out.detections)
     const folder = await mkdtemp(join(tmpdir(), 'wp-zips-'))
-    await writeFile(join(folder, 'case-42.zip'), readFixture('logs/zip/case-42.info-zip.zip'))
+    await writeFile(join(folder, 'case-42.zip'), readFixture('logs/archives/case-42.info-zip.zip'))
     await writeFile(join(folder, 'host-c.xml'), readFixture('logs/security-4688/ngrok-synthetic.xml'))
     const both = JSON.parse((await runCli(['scan', folder])).stdout)
     const hostC = JSON.parse((await runCli(['scan', fileURLToPath(fixturePath('logs/security-4688/ngrok-synthetic.xml'))])).stdout)

@@ -376,16 +376,17 @@ describe('drilldown from detections and risk events to their events', () => {
     }
   })
 
-  it('a ZIP upload (Sysmon XML, CrowdStrike JSON and an EVTX file, zipped into a pipe): each event shows its own text from the file it was in, gzip-compressed or not', async () => {
-    const zip = readFixture('logs/zip/case-42.info-zip-streamed.zip')
+  it('an archive upload (Sysmon XML, CrowdStrike JSON and an EVTX file; ZIP written into a pipe, gzip-compressed or not, and tar.gz): each event shows its own text from the file it was in', async () => {
+    const zip = readFixture('logs/archives/case-42.info-zip-streamed.zip')
     const texts: Record<string, Buffer> = { sysmon: SYSMON, crowdstrike: readFixture('logs/crowdstrike/ngrok-synthetic.ndjson') }
     const everything = SEED_RULE_YAML.replace('WHERE Processes.process_name=ngrok.exe Processes.process IN ("*start*", "*--config*","*http*","*authtoken*", "*http*", "*tcp*")', 'WHERE Processes.process_name=*')
-    for (const [name, bytes] of [['case-42.zip', zip], ['case-42.zip.gz', gzipSync(zip)]] as const) {
+    const tar = readFixture('logs/archives/case-42.pax.tar.gz')
+    for (const [name, bytes, format] of [['case-42.zip', zip, 'zip'], ['case-42.zip.gz', gzipSync(zip), 'zip'], ['case-42.tar.gz', tar, 'tar']] as const) {
       const key = (await createTestTenant(svc.databaseUrl, `drill-zip-${name}`)).apiKey
       await importSeed(key, everything)
       const id = await upload(key, name, bytes)
       const [row] = (await owner.query<{ detected_format: string; process_events: number; duplicate_events: number }>('SELECT detected_format, process_events, duplicate_events FROM uploads WHERE id = $1', [id])).rows
-      expect(row!.detected_format).toBe('zip')
+      expect(row!.detected_format).toBe(format)
       const found = await detections(key)
       expect(found.reduce((n, d) => n + d.count, 0)).toBe(row!.process_events - row!.duplicate_events)
       const sources = new Map<string, number>()

@@ -515,7 +515,7 @@ export type LogUpload = {
   finishedAt?: Maybe<Scalars['DateTime']['output']>;
   /** The earliest event time among the events this upload stored. */
   firstEventTime?: Maybe<Scalars['DateTime']['output']>;
-  /** The format detected from content — windows-xml, ndjson, evtx, csv, zip or unknown — or the override. */
+  /** The format detected from content — windows-xml, ndjson, evtx, csv, zip, tar or unknown — or the override. */
   format?: Maybe<Scalars['String']['output']>;
   /** The upload's id. */
   id: Scalars['ID']['output'];

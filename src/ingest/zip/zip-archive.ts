@@ -2,6 +2,7 @@ import { Buffer } from 'node:buffer'
 import { crc32 } from 'node:zlib'
 import { ByteCursor } from '../bytes/byte-cursor.js'
 import { DecompressionError, inflateRawBounded, type InflateLimits } from '../bytes/gunzip.js'
+import { isFileEntry, shownName, type ArchivePart } from '../archive/archive-part.js'
 import { DescriptorScanner } from './entry-data-end.js'
 
 /**
@@ -32,15 +33,8 @@ const COMPRESSION_METHODS: Record<number, string> = { 1: 'Shrink', 6: 'Implode',
 export const isZipArchive = (head: Uint8Array): boolean =>
   head.length >= 4 && [LOCAL_HEADER_SIGNATURE, SPANNING_MARKER].includes(Buffer.from(head.buffer, head.byteOffset, 4).readUInt32LE(0))
 
-/**
- * An entry holding a file, with its data inflated (read it, or leave it: the next entry is found
- * either way), or a reason a part of the archive was not read. `index` counts local headers from
- * 0, directories included; `offset` is the entry's header position in the archive. Reading
- * `data` throws DecompressionError when the entry's data is damaged or exceeds the caps.
- */
-export type ZipPart =
-  | { readonly kind: 'entry'; readonly index: number; readonly name: string; readonly offset: number; readonly data: AsyncIterable<Buffer> }
-  | { readonly kind: 'error'; readonly index: number; readonly name: string | null; readonly offset: number; readonly message: string }
+/** The parts of a ZIP archive (ArchivePart: an entry's `data` is inflated). */
+export type ZipPart = ArchivePart
 
 interface LocalHeader {
   readonly flags: number
@@ -54,10 +48,7 @@ interface LocalHeader {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
-/**
- * A name as stored: UTF-8 when flagged so or when valid as such (most tools), else byte by byte;
- * control characters shown as `?` (a name is only ever shown, in messages, one line each).
- */
+/** A name as stored: UTF-8 when flagged so or when valid as such (most tools), else byte by byte; as shown. */
 function decodeName(bytes: Buffer, flags: number): string {
   let name: string
   if ((flags & FLAG_UTF8_NAME) !== 0) name = bytes.toString('utf8')
@@ -68,7 +59,7 @@ function decodeName(bytes: Buffer, flags: number): string {
       name = bytes.toString('latin1')
     }
   }
-  return name.replace(/[\u0000-\u001f\u007f]/g, '?')
+  return shownName(name)
 }
 
 /** The ZIP64 extended-information field's sizes, for those the header gives as 0xFFFFFFFF. */
@@ -91,9 +82,6 @@ function zip64Sizes(extra: Buffer, compressed: number, uncompressed: number): { 
   }
   return { compressed, uncompressed, found: false }
 }
-
-/** Folders, and what archivers add beside the files (macOS resource forks, hidden files): not files of the archive. */
-const isFileEntry = (name: string): boolean => !name.endsWith('/') && !name.split('/').some((part) => part === '__MACOSX' || part.startsWith('.'))
 
 export async function* readZipArchive(input: AsyncIterable<Uint8Array>, limits: InflateLimits): AsyncGenerator<ZipPart> {
   const cursor = new ByteCursor(input[Symbol.asyncIterator]())

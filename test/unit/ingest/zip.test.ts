@@ -2,7 +2,7 @@ import { gzipSync } from 'node:zlib'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { detectFormat, readContentRanges, type IngestItem } from '../../../src/ingest/index.js'
-import { ENTRY_SPAN } from '../../../src/ingest/zip/entry-window.js'
+import { ENTRY_SPAN } from '../../../src/ingest/archive/entry-window.js'
 import { chunked, events, fixture, readAll, summary } from './helpers/read.js'
 import { END_OF_CENTRAL_DIRECTORY, zipArchive, zipEntry, type ZipEntrySpec } from './helpers/zip-builder.js'
 
@@ -33,9 +33,9 @@ async function alone(name: FileName, index: number): Promise<IngestItem[]> {
 
 const ARCHIVES: [string, string, [FileName, number][]][] = [
   // [fixture, writer, [file, entry index] in archive order] — the folders are entries too.
-  ['zip/case-42.info-zip.zip', 'Info-ZIP, to a file', [['case-42/sysmon/ngrok-synthetic.xml', 2], ['case-42/crowdstrike/ngrok-synthetic.ndjson', 4], ['case-42/security/evtx-to-mitre-attack-rdp-hijack.evtx', 6]]],
-  ['zip/case-42.info-zip-streamed.zip', 'Info-ZIP, into a pipe (data descriptors)', [['case-42/sysmon/ngrok-synthetic.xml', 2], ['case-42/crowdstrike/ngrok-synthetic.ndjson', 4], ['case-42/security/evtx-to-mitre-attack-rdp-hijack.evtx', 6]]],
-  ['zip/case-42.python-zip64-streamed.zip', 'Python zipfile, ZIP64 into a pipe (a stored entry)', [['case-42/sysmon/ngrok-synthetic.xml', 0], ['case-42/crowdstrike/ngrok-synthetic.ndjson', 1]]],
+  ['archives/case-42.info-zip.zip', 'Info-ZIP, to a file', [['case-42/sysmon/ngrok-synthetic.xml', 2], ['case-42/crowdstrike/ngrok-synthetic.ndjson', 4], ['case-42/security/evtx-to-mitre-attack-rdp-hijack.evtx', 6]]],
+  ['archives/case-42.info-zip-streamed.zip', 'Info-ZIP, into a pipe (data descriptors)', [['case-42/sysmon/ngrok-synthetic.xml', 2], ['case-42/crowdstrike/ngrok-synthetic.ndjson', 4], ['case-42/security/evtx-to-mitre-attack-rdp-hijack.evtx', 6]]],
+  ['archives/case-42.python-zip64-streamed.zip', 'Python zipfile, ZIP64 into a pipe (a stored entry)', [['case-42/sysmon/ngrok-synthetic.xml', 0], ['case-42/crowdstrike/ngrok-synthetic.ndjson', 1]]],
 ]
 
 describe('ZIP archives', () => {
@@ -61,7 +61,7 @@ describe('ZIP archives', () => {
   })
 
   it('is detected as zip, and read the same when the archive itself is gzip-compressed', async () => {
-    const archive = fixture('zip/case-42.info-zip.zip')
+    const archive = fixture('archives/case-42.info-zip.zip')
     expect(detectFormat(archive.subarray(0, 64))).toBe('zip')
     expect(detectFormat(gzipSync(archive).subarray(0, 512))).toBe('zip')
     expect(await readAll(gzipSync(archive), {}, [1000])).toEqual(await readAll(archive))
@@ -196,7 +196,7 @@ describe('ZIP archives', () => {
   })
 
   it('never throws and always ends on damaged archives (fuzzed byte flips and cuts)', async () => {
-    const archive = fixture('zip/case-42.info-zip-streamed.zip')
+    const archive = fixture('archives/case-42.info-zip-streamed.zip')
     await fc.assert(
       fc.asyncProperty(fc.array(fc.tuple(fc.nat(archive.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }), fc.nat(archive.length), async (flips, cut) => {
         const damaged = Buffer.from(archive.subarray(0, Math.max(cut, 30)))
