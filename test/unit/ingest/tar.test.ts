@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { ENTRY_SPAN } from '../../../src/ingest/archive/entry-window.js'
 import { detectFormat, readContentRanges, type IngestItem } from '../../../src/ingest/index.js'
 import { chunked, events, fixture, readAll, summary } from './helpers/read.js'
-import { tarArchive, tarEntry } from './helpers/tar-builder.js'
+import { paxData, tarArchive, tarEntry } from './helpers/tar-builder.js'
 
 /**
  * tar archives, gzip-compressed or not, read like ZIP archives (zip.test.ts): each file as a file
@@ -94,6 +94,22 @@ describe('tar archives', () => {
     const noEnd = await readAll(whole.subarray(0, first.length))
     expect(events(noEnd)).toHaveLength(one)
     expect(summary(noEnd).at(-1)).toBe(`1 error the archive ends at byte ${first.length} without its end blocks: it is cut short (the entries before were read)`)
+  })
+
+  it('takes sizes in base-256 (GNU, files over 8 GiB) and names and sizes from pax records', async () => {
+    const one = events(await readAll(NDJSON)).length
+    const name = `logs/${'deep/'.repeat(40)}fdr.ndjson`
+    const archive = tarArchive([
+      { name: 'a.ndjson', data: NDJSON, base256Size: true },
+      // The pax record's size wins over the header's (which would cut the file short).
+      { name: 'PaxHeaders/fdr.ndjson', type: 'x', data: paxData({ path: name, size: String(NDJSON.length) }) },
+      { name: 'fdr.ndjson', data: NDJSON, headerSize: 100 },
+    ])
+    const items = await readAll(archive)
+    expect(items.filter((i) => i.kind === 'error')).toEqual([])
+    expect(events(items)).toHaveLength(2 * one)
+    const broken = await readAll(Buffer.concat([tarEntry({ name: 'x.ndjson', data: '{"a":1}\n' }), tarEntry({ name: 'PaxHeaders/y', type: 'x', data: paxData({ path: name }) }), tarEntry({ name: 'y', data: 'not json\n' }), Buffer.alloc(1024)]))
+    expect(broken.filter((i) => i.kind === 'error').map((i) => (i as { message: string }).message)).toEqual([expect.stringMatching(new RegExp(`^entry ${name}: unrecognized line`))])
   })
 
   it('caps the bytes of its files at maxDecompressedBytes', async () => {

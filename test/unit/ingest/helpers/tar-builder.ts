@@ -10,6 +10,10 @@ export interface TarEntrySpec {
   readonly type?: string
   /** Added to the computed checksum (a damaged header). */
   readonly checksumError?: number
+  /** The size field in GNU's base-256 (high bit set) instead of octal. */
+  readonly base256Size?: boolean
+  /** The size written in the header instead of the data's (a pax `size` record then tells the truth). */
+  readonly headerSize?: number
 }
 
 function header(spec: TarEntrySpec, size: number): Buffer {
@@ -18,7 +22,11 @@ function header(spec: TarEntrySpec, size: number): Buffer {
   h.write('0000644\0', 100)
   h.write('0000000\0', 108)
   h.write('0000000\0', 116)
-  h.write(`${size.toString(8).padStart(11, '0')}\0`, 124)
+  const written = spec.headerSize ?? size
+  if (spec.base256Size === true) {
+    h[124] = 0x80
+    h.writeUIntBE(written, 136 - 6, 6)
+  } else h.write(`${written.toString(8).padStart(11, '0')}\0`, 124)
   h.write(`${(0o15130000000).toString(8)}\0`, 136)
   h.write(spec.type ?? '0', 156)
   h.write('ustar\0', 257, 'latin1')
@@ -38,3 +46,15 @@ export function tarEntry(spec: TarEntrySpec): Buffer {
 
 /** A whole archive of `entries`, with its end blocks. */
 export const tarArchive = (entries: readonly TarEntrySpec[]): Buffer => Buffer.concat([...entries.map(tarEntry), Buffer.alloc(1024)])
+
+/** A pax extended header's data: `<length> <key>=<value>\n` records, the length counting itself. */
+export function paxData(records: Record<string, string>): string {
+  return Object.entries(records)
+    .map(([k, v]) => {
+      const body = ` ${k}=${v}\n`
+      let n = body.length + 1
+      while (String(n).length + body.length !== n) n = String(n).length + body.length
+      return `${n}${body}`
+    })
+    .join('')
+}
