@@ -1,4 +1,5 @@
 import { crc32 } from 'node:zlib'
+import { u16, u32 } from './little-endian.js'
 
 /**
  * Builds small EVTX files byte by byte for tests of what real files never hold (crafted
@@ -7,17 +8,6 @@ import { crc32 } from 'node:zlib'
 
 const HEADER = 4096
 export const CHUNK = 65536
-
-const u16 = (v: number): Buffer => {
-  const b = Buffer.alloc(2)
-  b.writeUInt16LE(v)
-  return b
-}
-const u32 = (v: number): Buffer => {
-  const b = Buffer.alloc(4)
-  b.writeUInt32LE(v)
-  return b
-}
 
 /** A name structure (next offset, hash, length, UTF-16 text, NUL). */
 export const nameStruct = (name: string): Buffer => Buffer.concat([u32(0), u16(0), u16(name.length), Buffer.from(name, 'utf16le'), u16(0)])

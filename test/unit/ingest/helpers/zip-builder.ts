@@ -1,4 +1,5 @@
 import { crc32, deflateRawSync } from 'node:zlib'
+import { u16, u32, u64 } from './little-endian.js'
 
 /**
  * Builds ZIP archives byte by byte for tests — including what archivers rarely write and damaged
@@ -24,22 +25,6 @@ export interface ZipEntrySpec {
   /** The name's bytes as stored (default its UTF-8), and whether the UTF-8 flag is set (default true). */
   readonly nameBytes?: Buffer
   readonly utf8Flag?: boolean
-}
-
-const u16 = (n: number): Buffer => {
-  const b = Buffer.alloc(2)
-  b.writeUInt16LE(n)
-  return b
-}
-const u32 = (n: number): Buffer => {
-  const b = Buffer.alloc(4)
-  b.writeUInt32LE(n >>> 0)
-  return b
-}
-const u64 = (n: number): Buffer => {
-  const b = Buffer.alloc(8)
-  b.writeBigUInt64LE(BigInt(n))
-  return b
 }
 
 /** One entry: its local header, its data and its descriptor. */
