@@ -1,21 +1,21 @@
+import { ARCHIVE_HEAD_BYTES, archiveFormat, archiveReader } from './archive/archives.js'
+import { ENTRY_SPAN, entryBase, MAX_ARCHIVE_ENTRIES } from './archive/entry-window.js'
 import { BINARY_MAGIC_BYTES, binaryFormatError } from './bytes/binary-formats.js'
 import { sniffEncoding, utf16LittleEndian } from './bytes/encoding.js'
 import { DecompressionError, gunzipIfGzip, type InflateLimits } from './bytes/gunzip.js'
 import { LineBytes } from './bytes/line-bytes.js'
 import { isLineSpace, LineSplitter, type LineHandler } from './bytes/line-splitter.js'
 import { peek } from './bytes/peek.js'
-import { FILE_MAGIC, isEvtxFile, readEvtxFile } from './evtx/evtx-file.js'
 import { csvHeader } from './csv/csv-fields.js'
 import { CsvReader } from './csv/csv-reader.js'
+import { FILE_MAGIC, isEvtxFile, readEvtxFile } from './evtx/evtx-file.js'
 import { JsonReader } from './json/reader.js'
 import { errorItem, type IngestBatch, type IngestItem, type LogFormat, type ReadOptions } from './types.js'
-import { ARCHIVE_HEAD_BYTES, archiveReader } from './archive/archives.js'
-import { ENTRY_SPAN, entryBase, MAX_ARCHIVE_ENTRIES } from './archive/entry-window.js'
 import { WindowsXmlReader } from './xml/reader.js'
 
 /**
- * The streaming reader: bytes (gzip inflated, UTF-16 re-chunked, on the fly) → lines → XML or
- * JSON readers → items, yielded in batches. Memory is bounded by one input slice, one line (or
+ * The streaming reader: bytes (gzip inflated, an archive's files one by one, UTF-16 re-chunked, on
+ * the fly) → lines → XML, JSON or CSV readers (or EVTX records → XML) → items, yielded in batches. Memory is bounded by one input slice, one line (or
  * one capped multi-line event) and one batch; the upload is never decoded as a whole. Bad input
  * never throws: it becomes `error` items with line numbers and byte offsets, and reading
  * continues. Only failures of `input` itself propagate.
@@ -96,9 +96,9 @@ export async function* readEventBatches(input: AsyncIterable<Uint8Array>, option
 }
 
 /**
- * One file: a ZIP archive (each file in it read in turn, as a file of its own), an EVTX file or
+ * One file: an archive (each file in it read in turn, as a file of its own), an EVTX file or
  * text; `entry` when the file is inside an archive: its errors then name it and its events point
- * into its window of the content.
+ * into its window of the content. An archive inside an archive is one error, not read.
  */
 async function* readFile(input: AsyncIterable<Uint8Array>, settings: ReadSettings, entry: ArchiveEntry | null): AsyncGenerator<IngestBatch> {
   const { format, batchSize, maxLineBytes } = settings
@@ -159,7 +159,13 @@ async function* readFile(input: AsyncIterable<Uint8Array>, settings: ReadSetting
   let failure: DecompressionError | null = null
   try {
     const text = await peek(await gunzipIfGzip(input, settings.limits), Math.max(BINARY_MAGIC_BYTES, FILE_MAGIC.length, ARCHIVE_HEAD_BYTES))
-    const archive = entry === null ? archiveReader(text.head) : null
+    const archive = archiveReader(text.head)
+    if (archive !== null && entry !== null) {
+      out.push(errorItem(1, 0, `the file is a ${archiveFormat(text.head)!.toUpperCase()} archive inside an archive, which is not read: put its files in the outer archive`))
+      for await (const _ of text.rest) break
+      yield* drain(true)
+      return
+    }
     if (archive !== null) {
       // No file of the archive may outgrow its window of the content.
       const inArchive = { ...settings, limits: { ...settings.limits, maxBytes: Math.min(settings.limits.maxBytes, ENTRY_SPAN) } }

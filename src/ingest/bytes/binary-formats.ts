@@ -4,7 +4,7 @@ import { Buffer } from 'node:buffer'
  * Binary files people upload in place of a log export: recognized by their first bytes (after
  * gzip was inflated), each answered with one error that says what the file is and what to upload
  * instead — not an "invalid UTF-8" error for every "line" of the binary. (EVTX, Windows' binary
- * event log, and ZIP archives are not among them: they are read, ../evtx/ and ../zip/.)
+ * event log, and ZIP and tar archives are not among them: they are read, ../evtx/ and ../archive/.)
  */
 
 interface BinaryFormat {
@@ -18,8 +18,6 @@ const ANY = 0x3f
 const compressed = (name: string): string => `the file is compressed with ${name}, which is not read: send the log uncompressed or gzip-compressed`
 
 const FORMATS: readonly BinaryFormat[] = [
-  // A ZIP archive is read (../zip/), but not one inside another.
-  { magic: Buffer.from('PK\x03\x04', 'latin1'), message: 'the file is a ZIP archive inside a ZIP archive, which is not read: put its files in the outer archive' },
   { magic: Buffer.from('PK\x05\x06', 'latin1'), message: 'the file is an empty ZIP archive: send the log itself' },
   // "BZh", the block size digit, then the first block's magic (pi): text rarely starts so.
   { magic: Buffer.from('BZh?1AY&SY', 'latin1'), message: compressed('bzip2') },

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { detectFormat, readContentRanges, type IngestItem } from '../../../src/ingest/index.js'
 import { ENTRY_SPAN } from '../../../src/ingest/archive/entry-window.js'
 import { expectReadsWhenDamaged } from './helpers/damaged.js'
+import { tarArchive } from './helpers/tar-builder.js'
 import { chunked, events, fixture, readAll, summary } from './helpers/read.js'
 import { END_OF_CENTRAL_DIRECTORY, zipArchive, zipEntry, type ZipEntrySpec } from './helpers/zip-builder.js'
 
@@ -97,6 +98,7 @@ describe('ZIP archives', () => {
       { name: 'lzma.ndjson', data: 'y'.repeat(100), methodNumber: 14, method: 'store' },
       { name: 'secret-streamed.ndjson', data: 'z'.repeat(100), flags: 0x0009, method: 'store', descriptor: true },
       { name: 'inner.zip', data: zipArchive([ok('b.ndjson')]) },
+      { name: 'inner.tar.gz', data: gzipSync(tarArchive([{ name: 'b.ndjson', data: 'x' }])) },
       ok('c.ndjson'),
     ])
     const items = await readAll(archive)
@@ -106,7 +108,8 @@ describe('ZIP archives', () => {
       'entry secret.ndjson: it is encrypted, which is not read: add it to the archive without a password',
       'entry lzma.ndjson: it is compressed with LZMA, which is not read: use Deflate (the ZIP default) or no compression',
       'entry secret-streamed.ndjson: it is encrypted, which is not read: add it to the archive without a password',
-      'entry inner.zip: the file is a ZIP archive inside a ZIP archive, which is not read: put its files in the outer archive',
+      'entry inner.zip: the file is a ZIP archive inside an archive, which is not read: put its files in the outer archive',
+      'entry inner.tar.gz: the file is a TAR archive inside an archive, which is not read: put its files in the outer archive',
     ])
   })
 
