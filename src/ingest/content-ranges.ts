@@ -1,15 +1,15 @@
 import { Buffer } from 'node:buffer'
+import { ARCHIVE_HEAD_BYTES, archiveReader } from './archive/archives.js'
+import { entryAt, entryBase } from './archive/entry-window.js'
 import { DecompressionError, gunzipIfGzip, type InflateLimits } from './bytes/gunzip.js'
 import { peek } from './bytes/peek.js'
-import { entryAt, entryBase } from './archive/entry-window.js'
-import { ARCHIVE_HEAD_BYTES, archiveReader } from './archive/archives.js'
 
 /**
  * Byte ranges of a file's content as the reader saw it (read-event-batches.ts) — inflated when it
- * is gzip, and for an archive (ZIP, tar) each file of it in its window (archive/entry-window.ts) — e.g. an
- * event's raw text from its recorded offset and length. Read in one pass from the start, up to
- * the last range, keeping only the ranges' bytes; entries of an archive that hold none of them are
- * skipped without inflating them.
+ * is gzip, and for an archive (ZIP, tar) each file of it in its window (archive/entry-window.ts)
+ * — e.g. an event's raw text from its recorded offset and length. Read in one pass from the
+ * start, up to the last range, keeping only the ranges' bytes; entries of an archive that hold
+ * none of them are skipped without inflating them.
  */
 
 export interface ContentRange {

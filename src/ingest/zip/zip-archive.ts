@@ -1,8 +1,8 @@
 import { Buffer } from 'node:buffer'
 import { crc32 } from 'node:zlib'
+import { isFileEntry, shownName, type ArchivePart } from '../archive/archive-part.js'
 import { ByteCursor } from '../bytes/byte-cursor.js'
 import { DecompressionError, inflateRawBounded, type InflateLimits } from '../bytes/gunzip.js'
-import { isFileEntry, shownName, type ArchivePart } from '../archive/archive-part.js'
 import { DescriptorScanner } from './entry-data-end.js'
 
 /**
@@ -16,7 +16,7 @@ import { DescriptorScanner } from './entry-data-end.js'
  * error. The inflated bytes of all entries together are capped like a gzip upload's.
  */
 
-export const LOCAL_HEADER_SIGNATURE = 0x04034b50
+const LOCAL_HEADER_SIGNATURE = 0x04034b50
 const CENTRAL_DIRECTORY_SIGNATURES = new Set([0x02014b50, 0x06054b50, 0x06064b50, 0x07064b50, 0x05054b50])
 /** "PK00": written before the first entry of an archive that was meant to be split, and nothing else. */
 const SPANNING_MARKER = 0x30304b50
@@ -32,9 +32,6 @@ const COMPRESSION_METHODS: Record<number, string> = { 1: 'Shrink', 6: 'Implode',
 /** Whether `head` (after gzip) starts a ZIP archive with an entry. */
 export const isZipArchive = (head: Uint8Array): boolean =>
   head.length >= 4 && [LOCAL_HEADER_SIGNATURE, SPANNING_MARKER].includes(Buffer.from(head.buffer, head.byteOffset, 4).readUInt32LE(0))
-
-/** The parts of a ZIP archive (ArchivePart: an entry's `data` is inflated). */
-export type ZipPart = ArchivePart
 
 interface LocalHeader {
   readonly flags: number
@@ -83,7 +80,7 @@ function zip64Sizes(extra: Buffer, compressed: number, uncompressed: number): { 
   return { compressed, uncompressed, found: false }
 }
 
-export async function* readZipArchive(input: AsyncIterable<Uint8Array>, limits: InflateLimits): AsyncGenerator<ZipPart> {
+export async function* readZipArchive(input: AsyncIterable<Uint8Array>, limits: InflateLimits): AsyncGenerator<ArchivePart> {
   const cursor = new ByteCursor(input[Symbol.asyncIterator]())
   let inflated = 0
   try {
