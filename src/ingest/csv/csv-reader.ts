@@ -19,6 +19,12 @@ interface CsvObject {
 }
 
 /**
+ * Objects without a prototype: column names are the file's, and `__proto__.x` or
+ * `constructor.prototype.x` must name fields of the record, never reach Object.prototype.
+ */
+const emptyObject = (): CsvObject => Object.create(null) as CsvObject
+
+/**
  * Sets a column's value: a dotted name (`winlog.event_data.Image`, as Kibana exports nested
  * fields) is a path into nested objects, as the JSON it was flattened from had it; where a path
  * meets a value already set, the name is kept whole.
@@ -27,7 +33,7 @@ function place(object: CsvObject, name: string, value: string): void {
   const path = name.split('.')
   let at = object
   for (const part of path.slice(0, -1)) {
-    const next = at[part] ?? (at[part] = {})
+    const next = at[part] ?? (at[part] = emptyObject())
     if (typeof next === 'string') return void (object[name] = value)
     at = next
   }
@@ -102,7 +108,7 @@ export class CsvReader {
     if (fields.length !== header.length) {
       return void this.sink.out.push(errorItem(this.startLine, this.startOffset, `CSV record has ${fields.length} field(s), the header ${header.length}`))
     }
-    const object: CsvObject = {}
+    const object = emptyObject()
     header.forEach((name, i) => {
       if (fields[i] !== '') place(object, name, fields[i]!)
     })

@@ -79,6 +79,14 @@ describe('CSV exports', () => {
     ])
   })
 
+  it('column names are only ever field names: __proto__ and constructor.prototype reach no prototype', async () => {
+    const csv = 'EventID,Channel,Computer,EventRecordID,TimeCreated,__proto__.polluted,constructor.prototype.polluted,__proto__,Image\n1,Microsoft-Windows-Sysmon/Operational,WS1,7,2026-03-14T08:58:11Z,yes,yes,x,C:\\t\\ngrok.exe\n'
+    const items = await readAll(csv)
+    expect(items).toMatchObject([{ kind: 'event', event: { process_name: 'ngrok.exe', dest: 'WS1' } }])
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+    expect(Object.prototype).not.toHaveProperty('polluted')
+  })
+
   it('only a first line naming event fields makes a file CSV: other text with commas stays unrecognized', async () => {
     for (const text of ['hello, world\nEventID,Channel\n', 'path,id,name\nrules/a.yml,1,A\n', ' , \n']) {
       const items = await readAll(text)
