@@ -3,7 +3,7 @@
  * or in the common JSON renderings, and CrowdStrike FDR JSON; optionally gzip, UTF-8 or UTF-16)
  * streamed into CIM `Endpoint.Processes` events. This is the only import path for other modules.
  */
-export { readEventBatches } from './read-event-batches.js'
+export { readEventBatches, UNRECOGNIZED_LINE } from './read-event-batches.js'
 /** The text of an event's raw bytes (its item's rawOffset/rawLength), in the upload's encoding. */
 export { rawEventText } from './raw-event-text.js'
 export { chunkStartOf, evtxChunkRange, isEvtxRecord, renderEvtxRecords } from './evtx/evtx-file.js'

@@ -43,6 +43,9 @@ const firstNonSpace = (t: string): number => {
   return -1
 }
 
+/** How every line that is neither XML nor JSON (nor CSV after a header) begins its error; then `found "…"`. */
+export const UNRECOGNIZED_LINE = "unrecognized line: expected a Windows XML event ('<') or a JSON object or array ('{', '['), "
+
 const LT = 0x3c
 const BRACE = 0x7b
 const BRACKET = 0x5b
@@ -142,7 +145,7 @@ async function* readFile(input: AsyncIterable<Uint8Array>, settings: ReadSetting
       if (format === 'windows-xml' || (format === 'auto' && c === LT)) return xml.line(text, lineNo, offset)
       if (format === 'ndjson' || (format === 'auto' && startsJson(text, c))) return json.line(text, lineNo, offset)
       const shown = JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text)
-      out.push(errorItem(lineNo, offset, `unrecognized line: expected a Windows XML event ('<') or a JSON object or array ('{', '['), found ${shown}`))
+      out.push(errorItem(lineNo, offset, `${UNRECOGNIZED_LINE}found ${shown}`))
     },
     unreadable(lineNo, offset, message) {
       firstLine = false
@@ -160,13 +163,7 @@ async function* readFile(input: AsyncIterable<Uint8Array>, settings: ReadSetting
   try {
     const text = await peek(await gunzipIfGzip(input, settings.limits), Math.max(BINARY_MAGIC_BYTES, FILE_MAGIC.length, ARCHIVE_HEAD_BYTES))
     const archive = archiveReader(text.head)
-    if (archive !== null && entry !== null) {
-      out.push(errorItem(1, 0, `the file is a ${archiveFormat(text.head)!.toUpperCase()} archive inside an archive, which is not read: put its files in the outer archive`))
-      for await (const _ of text.rest) break
-      yield* drain(true)
-      return
-    }
-    if (archive !== null) {
+    if (archive !== null && entry === null) {
       // No file of the archive may outgrow its window of the content.
       const inArchive = { ...settings, limits: { ...settings.limits, maxBytes: Math.min(settings.limits.maxBytes, ENTRY_SPAN) } }
       for await (const part of archive(text.rest, inArchive.limits)) {
@@ -193,7 +190,8 @@ async function* readFile(input: AsyncIterable<Uint8Array>, settings: ReadSetting
       yield* drain(true)
       return
     }
-    const binary = binaryFormatError(text.head)
+    // An archive inside an archive is refused like a binary file.
+    const binary = archive !== null ? `the file is a ${archiveFormat(text.head)!.toUpperCase()} archive inside an archive, which is not read: put its files in the outer archive` : binaryFormatError(text.head)
     if (binary !== null) out.push(errorItem(1, 0, binary))
     const encoding = sniffEncoding(text.head)
     // A binary file is not read on (closing the stream stops its source too).

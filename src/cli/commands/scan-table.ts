@@ -1,5 +1,5 @@
 import type { DetectionView } from '../../detection/index.js'
-import { MAX_KEPT_ERRORS } from '../../ingest/index.js'
+import { MAX_KEPT_ERRORS, UNRECOGNIZED_LINE } from '../../ingest/index.js'
 import type { FileStats, ScanStats } from '../../scan/offline-scan.js'
 
 /**
@@ -26,10 +26,8 @@ const cell = (s: string): string => {
 /** Errors listed per file; the rest are counted. */
 export const ERRORS_SHOWN_PER_FILE = 10
 
-const UNRECOGNIZED = /^unrecognized line: expected a Windows XML event \('<'\) or a JSON object or array \('\{', '\['\), /
-
 /** A file that gave no event, only unrecognized lines (notes, YAML, CSV beside the logs): one line says so. */
-const isNotALog = (f: FileStats, errors: ScanStats['errors']): boolean => f.events === 0 && errors.every((e) => UNRECOGNIZED.test(e.message))
+const isNotALog = (f: FileStats, errors: ScanStats['errors']): boolean => f.events === 0 && errors.every((e) => e.message.startsWith(UNRECOGNIZED_LINE))
 
 export function formatTable(result: { detections: DetectionView[]; stats: Pick<ScanStats, 'files' | 'events' | 'processEvents' | 'skipped' | 'errorCount' | 'errors'> }): string {
   const rows = result.detections.map((d) => COLUMNS.map((c) => cell(c.value(d))))
@@ -48,7 +46,7 @@ export function formatTable(result: { detections: DetectionView[]; stats: Pick<S
     const errors = byFile.get(f.file) ?? []
     if (errors.length === 0) continue
     if (isNotALog(f, errors)) {
-      out.push(`  ${f.file}: not read as a log: ${f.errorCount} unrecognized line(s), no event (line ${errors[0]!.line}: ${errors[0]!.message.replace(UNRECOGNIZED, '')})`)
+      out.push(`  ${f.file}: not read as a log: ${f.errorCount} unrecognized line(s), no event (line ${errors[0]!.line}: ${errors[0]!.message.slice(UNRECOGNIZED_LINE.length)})`)
       continue
     }
     for (const e of errors.slice(0, ERRORS_SHOWN_PER_FILE)) out.push(`  ${f.file}:${e.line}: ${e.message}`)

@@ -1,4 +1,5 @@
 import type { Buffer } from 'node:buffer'
+import { DecompressionError } from '../bytes/gunzip.js'
 
 /**
  * What an archive reader (../zip/, ../tar/) hands out, in archive order: an entry holding a file,
@@ -19,3 +20,9 @@ export const isFileEntry = (name: string): boolean => !name.endsWith('/') && !na
  * output). Names are only ever shown, never used as paths.
  */
 export const shownName = (name: string): string => name.replace(/[\u0000-\u001f\u007f]/g, '?')
+
+/** An entry's data that stops where the archive does. */
+export const ENTRY_CUT_SHORT = 'the archive ends inside its data: it is cut short'
+
+/** The files of an archive together past `maxDecompressedBytes`. */
+export const filesOverCap = (): DecompressionError => new DecompressionError(`the archive's files hold more than their cap (maxDecompressedBytes); rest not read`, true)

@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer'
-import { isFileEntry, shownName, type ArchivePart } from '../archive/archive-part.js'
+import { ENTRY_CUT_SHORT, filesOverCap, isFileEntry, shownName, type ArchivePart } from '../archive/archive-part.js'
 import { ByteCursor } from '../bytes/byte-cursor.js'
 import { DecompressionError, type InflateLimits } from '../bytes/gunzip.js'
 
@@ -71,8 +71,6 @@ function paxRecords(data: Buffer): Map<string, string> {
   return records
 }
 
-const CUT_SHORT = 'the archive ends inside its data: it is cut short'
-
 export async function* readTarArchive(input: AsyncIterable<Uint8Array>, limits: InflateLimits): AsyncGenerator<ArchivePart> {
   const cursor = new ByteCursor(input[Symbol.asyncIterator]())
   let total = 0
@@ -119,12 +117,12 @@ export async function* readTarArchive(input: AsyncIterable<Uint8Array>, limits: 
           async function* data(): AsyncGenerator<Buffer> {
             for await (const piece of cursor.take(size)) {
               handed.bytes += piece.length
-              if (handed.bytes > budget) throw new DecompressionError(`the archive's files hold more than their cap (maxDecompressedBytes); rest not read`, true)
+              if (handed.bytes > budget) throw filesOverCap()
               yield piece
             }
             if (handed.bytes < size) {
               handed.cutReported = true
-              throw new DecompressionError(CUT_SHORT, false)
+              throw new DecompressionError(ENTRY_CUT_SHORT, false)
             }
           }
           yield { kind: 'entry', index, name, offset, data: data() }
@@ -133,7 +131,7 @@ export async function* readTarArchive(input: AsyncIterable<Uint8Array>, limits: 
       total += handed.bytes
       if (cursor.offset < end) for await (const _ of cursor.take(end - cursor.offset));
       if (cursor.offset < end) {
-        if (!handed.cutReported) yield { kind: 'error', index, name, offset, message: `entry ${name}: ${CUT_SHORT}` }
+        if (!handed.cutReported) yield { kind: 'error', index, name, offset, message: `entry ${name}: ${ENTRY_CUT_SHORT}` }
         return
       }
       if (total >= limits.maxBytes) return

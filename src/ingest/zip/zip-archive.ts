@@ -1,6 +1,6 @@
 import { Buffer } from 'node:buffer'
 import { crc32 } from 'node:zlib'
-import { isFileEntry, shownName, type ArchivePart } from '../archive/archive-part.js'
+import { ENTRY_CUT_SHORT, filesOverCap, isFileEntry, shownName, type ArchivePart } from '../archive/archive-part.js'
 import { ByteCursor } from '../bytes/byte-cursor.js'
 import { DecompressionError, inflateRawBounded, type InflateLimits } from '../bytes/gunzip.js'
 import { DescriptorScanner } from './entry-data-end.js'
@@ -184,16 +184,16 @@ function entryData(cursor: ByteCursor, header: LocalHeader, limits: InflateLimit
     try {
       for await (const piece of source) {
         total += piece.length
-        if (header.method === STORED && total > limits.maxBytes) throw new DecompressionError(`the archive's files hold more than their cap (maxDecompressedBytes); rest not read`, true)
+        if (header.method === STORED && total > limits.maxBytes) throw filesOverCap()
         crc = crc32(piece, crc)
         yield piece
       }
     } catch (err) {
       // Deflate data that stops short fails to inflate: the cut is the reason.
-      if (cut) throw new DecompressionError(CUT_SHORT, false)
+      if (cut) throw new DecompressionError(ENTRY_CUT_SHORT, false)
       throw err
     }
-    if (cut) throw new DecompressionError(CUT_SHORT, false)
+    if (cut) throw new DecompressionError(ENTRY_CUT_SHORT, false)
     const expected = scanner?.descriptor ?? header
     // Without ZIP64 the size fields hold the low 32 bits of the size.
     const size = header.zip64 ? total : total % 0x1_0000_0000
@@ -204,8 +204,6 @@ function entryData(cursor: ByteCursor, header: LocalHeader, limits: InflateLimit
   return { bytes: bytes(), inflated: () => total, scanner, cutReported: () => cut }
 }
 
-const CUT_SHORT = 'the archive ends inside its data: it is cut short'
-
 /**
  * Moves the cursor past what is left of an entry's data (all of it when it was not read) and its
  * data descriptor; the reason when the archive ends first.
@@ -214,9 +212,9 @@ async function skipRest(cursor: ByteCursor, dataStart: number, header: LocalHead
   if ((header.flags & FLAG_DATA_DESCRIPTOR) === 0) {
     const end = dataStart + header.compressedSize
     if (cursor.offset < end) for await (const _ of cursor.take(end - cursor.offset));
-    return cursor.offset < end ? CUT_SHORT : null
+    return cursor.offset < end ? ENTRY_CUT_SHORT : null
   }
   const rest = scanner ?? new DescriptorScanner(cursor, header.zip64)
   while ((await rest.next()) !== null);
-  return rest.descriptor === null ? CUT_SHORT : null
+  return rest.descriptor === null ? ENTRY_CUT_SHORT : null
 }
